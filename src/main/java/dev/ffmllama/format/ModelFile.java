@@ -1,0 +1,52 @@
+package dev.ffmllama.format;
+
+import dev.ffmllama.tensor.Tensor;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A model checkpoint mapped into memory. Tensors are views over the mapping (never copied) and are
+ * named with GGUF's names whatever the file format:
+ * {@code token_embd.weight [vocab, dim]}, {@code output_norm.weight [dim]}, {@code output.weight [vocab, dim]},
+ * and per block N: {@code blk.N.attn_norm.weight [dim]}, {@code blk.N.attn_q.weight [dim, dim]},
+ * {@code blk.N.attn_k.weight [kv_dim, dim]}, {@code blk.N.attn_v.weight [kv_dim, dim]},
+ * {@code blk.N.attn_output.weight [dim, dim]}, {@code blk.N.ffn_norm.weight [dim]},
+ * {@code blk.N.ffn_gate.weight [hidden, dim]} (llama2.c w1), {@code blk.N.ffn_down.weight [dim, hidden]} (w2),
+ * {@code blk.N.ffn_up.weight [hidden, dim]} (w3).
+ * Shapes are row-major {@code [rows, cols]} (GGUF's ne[1], ne[0]). A tied classifier is reported
+ * as {@code output.weight} viewing the embedding.
+ *
+ * <p>Closing unmaps the file; tensors must not be used afterwards (their segments are closed).
+ */
+public interface ModelFile extends AutoCloseable {
+
+    /** Where the model was read from. */
+    Path path();
+
+    /** "llama2c" or "gguf". */
+    String format();
+
+    ModelConfig config();
+
+    /** Names of the tensors available through {@link #tensor(String)}. */
+    Set<String> tensorNames();
+
+    /** Whether the file has that tensor. */
+    default boolean hasTensor(String name) {
+        return tensorNames().contains(name);
+    }
+
+    /**
+     * The tensor with that name, as stored (F32 for now). Throws {@link ModelFormatException} if it
+     * is missing, has an unsupported type, or its shape is not the one {@code expectedShape} gives.
+     */
+    Tensor tensor(String name, long... expectedShape);
+
+    /** The vocabulary embedded in the file (GGUF), or empty (llama2.c checkpoints). */
+    Optional<Vocabulary> vocabulary();
+
+    /** Unmaps the file. Idempotent. */
+    @Override
+    void close();
+}
