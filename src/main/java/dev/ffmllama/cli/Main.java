@@ -11,6 +11,9 @@ import picocli.CommandLine.Command;
         description = "LLM inference on the JVM over the Foreign Function & Memory API.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                GenerateCommand.class,
+                LogitsCommand.class,
+                PerplexityCommand.class,
         })
 public final class Main implements Runnable {
 

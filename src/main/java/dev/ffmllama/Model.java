@@ -1,0 +1,167 @@
+package dev.ffmllama;
+
+import dev.ffmllama.engine.Weights;
+import dev.ffmllama.format.ModelConfig;
+import dev.ffmllama.format.ModelFile;
+import dev.ffmllama.format.ModelFiles;
+import dev.ffmllama.format.ModelFormatException;
+import dev.ffmllama.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A loaded model: mapped weights (used in place, never copied) and its tokenizer. Thread-safe and
+ * shareable: any number of {@link Session}s, in any threads, read the same weights.
+ *
+ * <pre>{@code
+ * try (Model model = Model.load(Path.of("stories260K.gguf"));
+ *      Session session = model.newSession(SessionOptions.defaults().greedy())) {
+ *     session.generate("Once upon a time", GenerationLimits.of(100),
+ *             (token, pos) -> { System.out.print(model.tokenizer().decode(token)); return true; });
+ * }
+ * }</pre>
+ *
+ * <p>{@link #close()} unmaps the file once running generations have finished their current token;
+ * they then fail with {@link IllegalStateException}, as does any later use.
+ */
+public final class Model implements AutoCloseable {
+    private static final String BUNDLED_MODEL = "stories260K.bin";
+    private static final String BUNDLED_TOKENIZER = "tok512.bin";
+
+    private final ModelFile file;
+    private final Weights weights;
+    private final Tokenizer tokenizer;
+    /** Read-held while a session computes; write-held by close(), which so waits for them. */
+    private final ReentrantReadWriteLock useLock = new ReentrantReadWriteLock();
+    private volatile boolean closed;
+
+    private Model(ModelFile file, Tokenizer tokenizer) {
+        this.file = file;
+        this.tokenizer = tokenizer;
+        this.weights = new Weights(file);
+        if (tokenizer.vocabSize() != file.config().vocabSize()) {
+            throw new ModelFormatException("tokenizer has " + tokenizer.vocabSize() + " tokens but the model "
+                    + file.path().getFileName() + " has a vocabulary of " + file.config().vocabSize());
+        }
+    }
+
+    /**
+     * Loads a GGUF model (tokenizer from its metadata) or a llama2.c checkpoint (tokenizer from
+     * {@code tokenizer.bin} or {@code tok<vocab>.bin} beside it).
+     */
+    public static Model load(Path modelPath) {
+        return load(modelPath, null);
+    }
+
+    /** Loads a model with an explicit llama2.c tokenizer file ({@code null}: as {@link #load(Path)}). */
+    public static Model load(Path modelPath, Path tokenizerPath) {
+        ModelFile file = ModelFiles.open(modelPath);
+        try {
+            return new Model(file, openTokenizer(file, tokenizerPath));
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    /** The bundled stories260K model (MIT, karpathy/tinyllamas) with its 512-token tokenizer. */
+    public static Model loadBundled() {
+        return load(extractResource(BUNDLED_MODEL), extractResource(BUNDLED_TOKENIZER));
+    }
+
+    private static Tokenizer openTokenizer(ModelFile file, Path tokenizerPath) {
+        int vocab = file.config().vocabSize();
+        if (tokenizerPath != null) return Tokenizer.fromLlama2c(tokenizerPath, vocab);
+        if (file.vocabulary().isPresent()) return Tokenizer.fromVocabulary(file.vocabulary().get());
+        Path dir = file.path().toAbsolutePath().getParent();
+        for (String name : new String[] {"tok" + vocab + ".bin", "tokenizer.bin"}) {
+            Path candidate = dir.resolve(name);
+            if (Files.isRegularFile(candidate)) return Tokenizer.fromLlama2c(candidate, vocab);
+        }
+        throw new ModelFormatException(file.path().getFileName() + " is a llama2.c checkpoint with no tokenizer: pass one"
+                + " (--tokenizer) or put tok" + vocab + ".bin or tokenizer.bin beside it");
+    }
+
+    private static Path extractResource(String name) {
+        try (InputStream in = Model.class.getResourceAsStream("/models/" + name)) {
+            if (in == null) throw new IllegalStateException("bundled model file /models/" + name + " is not on the classpath");
+            byte[] bytes = in.readAllBytes();
+            Path dir = Path.of(System.getProperty("java.io.tmpdir"), "ffm-llama-" + System.getProperty("user.name", "user"),
+                    "models", Integer.toHexString(java.util.Arrays.hashCode(bytes)));
+            Files.createDirectories(dir);
+            Path target = dir.resolve(name);
+            if (!Files.isRegularFile(target) || Files.size(target) != bytes.length) {
+                Path tmp = Files.createTempFile(dir, name, ".part");
+                Files.write(tmp, bytes);
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot extract bundled " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    public ModelConfig config() {
+        return file.config();
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** The file the weights are mapped from. */
+    public Path path() {
+        return file.path();
+    }
+
+    /** "gguf" or "llama2c". */
+    public String format() {
+        return file.format();
+    }
+
+    /** A new session with its own KV cache and buffers; close it when done. */
+    public Session newSession(SessionOptions options) {
+        ensureOpen();
+        return new Session(this, weights, options);
+    }
+
+    /** Marks the start of work on the weights; returns false if the model is closed or closing. */
+    boolean acquire() {
+        if (closed) return false;
+        useLock.readLock().lock();
+        if (closed) {
+            useLock.readLock().unlock();
+            return false;
+        }
+        return true;
+    }
+
+    void release() {
+        useLock.readLock().unlock();
+    }
+
+    boolean isClosed() {
+        return closed;
+    }
+
+    void ensureOpen() {
+        if (closed) throw new IllegalStateException("model " + file.path().getFileName() + " is closed");
+    }
+
+    /** Waits for computing sessions to finish their current step, then unmaps the weights. Idempotent. */
+    @Override
+    public void close() {
+        closed = true;
+        useLock.writeLock().lock();
+        try {
+            file.close();
+        } finally {
+            useLock.writeLock().unlock();
+        }
+    }
+}

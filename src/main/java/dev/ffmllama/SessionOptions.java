@@ -1,0 +1,75 @@
+package dev.ffmllama;
+
+import dev.ffmllama.kernels.Backend;
+
+/**
+ * Settings of a {@link Session}. Defaults follow llama2.c: temperature 1.0, top-p 0.9, no top-k.
+ *
+ * @param backend       which kernels run the forward pass
+ * @param threads       threads for the linear layers (OpenBLAS threads on the native backend)
+ * @param temperature   0 = greedy
+ * @param topP          nucleus sampling mass; >= 1 disables it
+ * @param topK          keep the k most likely tokens; 0 disables it
+ * @param seed          sampling seed: the same seed gives the same text
+ * @param contextLength positions the KV cache holds; 0 = the model's context length
+ * @param prefillBatch  prompt tokens processed per forward pass (batched prefill)
+ */
+public record SessionOptions(Backend backend, int threads, float temperature, float topP, int topK, long seed,
+                             int contextLength, int prefillBatch) {
+
+    public SessionOptions {
+        if (backend == null) throw new IllegalArgumentException("backend is required");
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        if (!(temperature >= 0) || Float.isInfinite(temperature)) {
+            throw new IllegalArgumentException("temperature must be a finite number >= 0, got " + temperature);
+        }
+        if (!(topP >= 0) || Float.isInfinite(topP)) {
+            throw new IllegalArgumentException("top-p must be between 0 and 1, got " + topP);
+        }
+        if (topK < 0) throw new IllegalArgumentException("top-k must be >= 0, got " + topK);
+        if (contextLength < 0) throw new IllegalArgumentException("context length must be >= 0, got " + contextLength);
+        if (prefillBatch < 1) throw new IllegalArgumentException("prefill batch must be >= 1, got " + prefillBatch);
+    }
+
+    /** Native backend, 1 thread, temperature 1, top-p 0.9, seed from the clock. */
+    public static SessionOptions defaults() {
+        return new SessionOptions(Backend.NATIVE, 1, 1.0f, 0.9f, 0, System.nanoTime(), 0, 64);
+    }
+
+    public SessionOptions withBackend(Backend b) {
+        return new SessionOptions(b, threads, temperature, topP, topK, seed, contextLength, prefillBatch);
+    }
+
+    public SessionOptions withThreads(int n) {
+        return new SessionOptions(backend, n, temperature, topP, topK, seed, contextLength, prefillBatch);
+    }
+
+    /** Temperature 0: always the most likely token. */
+    public SessionOptions greedy() {
+        return withTemperature(0f);
+    }
+
+    public SessionOptions withTemperature(float t) {
+        return new SessionOptions(backend, threads, t, topP, topK, seed, contextLength, prefillBatch);
+    }
+
+    public SessionOptions withTopP(float p) {
+        return new SessionOptions(backend, threads, temperature, p, topK, seed, contextLength, prefillBatch);
+    }
+
+    public SessionOptions withTopK(int k) {
+        return new SessionOptions(backend, threads, temperature, topP, k, seed, contextLength, prefillBatch);
+    }
+
+    public SessionOptions withSeed(long s) {
+        return new SessionOptions(backend, threads, temperature, topP, topK, s, contextLength, prefillBatch);
+    }
+
+    public SessionOptions withContextLength(int n) {
+        return new SessionOptions(backend, threads, temperature, topP, topK, seed, n, prefillBatch);
+    }
+
+    public SessionOptions withPrefillBatch(int n) {
+        return new SessionOptions(backend, threads, temperature, topP, topK, seed, contextLength, n);
+    }
+}

@@ -1,0 +1,105 @@
+package dev.ffmllama.engine;
+
+import dev.ffmllama.format.ModelConfig;
+import dev.ffmllama.kernels.Kernels;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The mutable half of a model: a KV cache, the activation buffers and a decoder bound to one
+ * backend. One per session; not thread-safe. Owns its off-heap memory through one {@link Arena}.
+ */
+public final class Inference implements AutoCloseable {
+    private final ModelConfig config;
+    private final Arena arena = Arena.ofShared();
+    private final RunState state;
+    private final KvCache cache;
+    private final Decoder decoder;
+    private final int contextLength;
+
+    /**
+     * @param contextLength positions to hold (at most the model's context length)
+     * @param maxBatch      tokens per forward pass at most (prefill chunk)
+     */
+    public Inference(ModelConfig config, Weights weights, Kernels kernels, int contextLength, int maxBatch) {
+        if (contextLength < 1 || contextLength > config.contextLength()) {
+            throw new IllegalArgumentException("context length " + contextLength + " must be between 1 and the model's "
+                    + config.contextLength());
+        }
+        this.config = config;
+        this.contextLength = contextLength;
+        int batch = Math.min(maxBatch, contextLength);
+        try {
+            this.state = new RunState(arena, config, batch, contextLength);
+            this.cache = new KvCache(arena, config, contextLength);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            arena.close();
+            throw e;
+        }
+        this.decoder = new Decoder(config, weights, kernels);
+    }
+
+    public int contextLength() {
+        return contextLength;
+    }
+
+    public int maxBatch() {
+        return state.maxBatch;
+    }
+
+    /**
+     * Feeds {@code count} tokens from {@code tokens[from..]} at positions {@code pos0..}, in chunks of
+     * at most {@link #maxBatch()}. Afterwards {@link #logits()} row 0 holds the logits after the last
+     * token when {@code wantLogits}. Token ids and positions are checked first.
+     */
+    public void feed(int[] tokens, int from, int count, int pos0, boolean wantLogits) {
+        checkFeed(tokens, from, count, pos0);
+        int done = 0;
+        while (done < count) {
+            int rows = Math.min(state.maxBatch, count - done);
+            boolean last = done + rows == count;
+            decoder.forward(tokens, from + done, rows, pos0 + done, state, cache,
+                    last && wantLogits ? Decoder.Logits.LAST : Decoder.Logits.NONE);
+            done += rows;
+        }
+    }
+
+    /**
+     * Feeds up to {@link #maxBatch()} tokens and computes the logits of every one of them:
+     * row r of {@link #logits()} belongs to {@code tokens[from + r]}.
+     */
+    public void feedAllLogits(int[] tokens, int from, int rows, int pos0) {
+        if (rows > state.maxBatch) throw new IllegalArgumentException(rows + " rows exceed the batch of " + state.maxBatch);
+        checkFeed(tokens, from, rows, pos0);
+        decoder.forward(tokens, from, rows, pos0, state, cache, Decoder.Logits.ALL);
+    }
+
+    /** Logits buffer {@code [maxBatch, vocab]} of the last forward pass. */
+    public MemorySegment logits() {
+        return state.logits;
+    }
+
+    private void checkFeed(int[] tokens, int from, int count, int pos0) {
+        if (!arena.scope().isAlive()) throw new IllegalStateException("session is closed");
+        if (count < 0 || from < 0 || from + count > tokens.length) {
+            throw new IllegalArgumentException("token range " + from + "+" + count + " outside " + tokens.length + " tokens");
+        }
+        if (pos0 < 0 || (long) pos0 + count > contextLength) {
+            throw new IllegalArgumentException("positions " + pos0 + ".." + (pos0 + count - 1) + " do not fit the context of "
+                    + contextLength + " (context full)");
+        }
+        for (int i = from; i < from + count; i++) {
+            int t = tokens[i];
+            if (t < 0 || t >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + t + " at index " + i + " is out of range [0, "
+                        + config.vocabSize() + ")");
+            }
+        }
+    }
+
+    /** Frees the KV cache and buffers. Idempotent. */
+    @Override
+    public void close() {
+        if (arena.scope().isAlive()) arena.close();
+    }
+}
