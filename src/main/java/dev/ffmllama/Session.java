@@ -26,6 +26,7 @@ public final class Session implements AutoCloseable {
     private final SessionOptions options;
     private final Inference inference;
     private final int[] sequence; // BOS, prompt, generated: one more than the context (the last is not fed)
+    private int length;           // tokens of the current sequence in `sequence`
     private boolean closed;
 
     Session(Model model, Weights weights, SessionOptions options) {
@@ -70,6 +71,7 @@ public final class Session implements AutoCloseable {
                     + contextLength());
         }
         System.arraycopy(promptTokens, 0, sequence, 0, prompt);
+        length = prompt;
         ModelConfig c = model.config();
         Tokenizer tok = model.tokenizer();
         Sampler sampler = new Sampler(c.vocabSize(), options.temperature(), options.topP(), options.topK(), options.seed());
@@ -91,6 +93,7 @@ public final class Session implements AutoCloseable {
                     break;
                 }
                 sequence[n++] = next;
+                length = n;
                 if (!listener.onToken(next, n - 1)) {
                     reason = GenerationResult.StopReason.LISTENER;
                     break;
@@ -108,6 +111,14 @@ public final class Session implements AutoCloseable {
         } finally {
             model.release();
         }
+    }
+
+    /**
+     * The token at {@code position} of the current sequence (BOS, prompt or generated); in a
+     * {@link TokenListener}, {@code tokenAt(position - 1)} is the token before the new one.
+     */
+    public int tokenAt(int position) {
+        return sequence[java.util.Objects.checkIndex(position, length)];
     }
 
     /**

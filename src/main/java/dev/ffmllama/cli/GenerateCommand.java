@@ -60,16 +60,14 @@ final class GenerateCommand implements Callable<Integer> {
                     throw new UserException("the prompt has " + ids.length + " tokens but the context holds only "
                             + session.contextLength());
                 }
-                OutputStream out = new BufferedOutputStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), 1 << 12);
+                OutputStream out = new BufferedOutputStream(System.out, 1 << 12);
                 for (int i = 1; i < ids.length; i++) write(tok, ids[i - 1], ids[i], out);
                 flush(out);
                 int maxNew = Math.min(GenerationLimits.ofSteps(steps, ids.length).maxNewTokens(),
                         session.contextLength() + 1 - ids.length);
                 boolean wantedMore = GenerationLimits.ofSteps(steps, ids.length).maxNewTokens() > maxNew;
-                int[] prev = {ids[ids.length - 1]};
                 GenerationResult result = session.generate(ids, new GenerationLimits(maxNew, true), (token, pos) -> {
-                    write(tok, prev[0], token, out);
-                    prev[0] = token;
+                    write(tok, session.tokenAt(pos - 1), token, out);
                     flush(out);
                     return true;
                 });
