@@ -96,9 +96,9 @@ FFM_INLINE float vf_hmax(vf m) {
     m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
     return _mm_cvtss_f32(m);
 }
-/* Two floats widened to doubles (64-bit load: no read past p[1]). */
+/* Two floats widened to doubles (unaligned 64-bit load: no read past p[1]). */
 FFM_INLINE vd vd_load_f(const float *p) {
-    return _mm_cvtps_pd(_mm_castpd_ps(_mm_load_sd((const double *)(const void *)p)));
+    return _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)p)));
 }
 FFM_INLINE vd vd_zero(void) { return _mm_setzero_pd(); }
 FFM_INLINE vd vd_set1(double v) { return _mm_set1_pd(v); }
