@@ -28,6 +28,9 @@ import java.util.List;
  * library (see {@link NativeLibrary}): the jextract bindings resolve {@code cblas_*} through
  * {@link SymbolLookup#loaderLookup()}.
  */
+// Opening libraries is a restricted FFM operation: the launchers pass --enable-native-access, and the
+// libraries opened here are exactly the ones this class documents.
+@SuppressWarnings("restricted")
 final class BlasLibrary {
     /** System property naming another CBLAS library file (system OpenBLAS, BLIS, MKL's libmkl_rt...). */
     static final String PROPERTY = "ffmllama.blas";

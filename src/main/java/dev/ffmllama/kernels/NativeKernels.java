@@ -76,6 +76,8 @@ final class NativeKernels implements Kernels {
         static void initialize() {
         }
 
+        // Restricted (it can crash the JVM if the descriptor is wrong): the descriptors come from jextract.
+        @SuppressWarnings("restricted")
         private static MethodHandle critical(MemorySegment address, FunctionDescriptor descriptor) {
             return Linker.nativeLinker().downcallHandle(address, descriptor, Linker.Option.critical(false));
         }

@@ -3,6 +3,8 @@ package dev.ffmllama.nativelib;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.JarURLConnection;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystems;
@@ -17,12 +19,16 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.jar.JarEntry;
+import java.util.zip.CRC32;
+import java.util.zip.CheckedInputStream;
 
 /**
  * A directory where shared libraries shipped as classpath resources are copied so {@code dlopen} can
  * load them: {@code <root>/<content-hash>/<file>}.
  *
- * <p>The directory name is a hash of the files' names and contents, so a new build of a library never
+ * <p>The directory name is a hash of the files' names and content fingerprints (the CRC-32 a jar
+ * records for each entry, or a SHA-256 of a file in a classes directory), so a new build of a library never
  * reuses a stale copy, and an unchanged one is extracted once and then reused by every JVM. Each file
  * is written to a private temporary name in its final directory and then renamed into place
  * ({@link StandardCopyOption#ATOMIC_MOVE}): a concurrent JVM sees either no file or the complete file,
@@ -96,11 +102,9 @@ public final class LibraryCache {
         List<Resource> resources = new ArrayList<>(fileNames.size());
         MessageDigest combined = sha256();
         for (String name : fileNames) {
-            Resource r = hashResource(loader, resourceFolder, name);
+            Resource r = describe(loader, resourceFolder, name);
             resources.add(r);
-            combined.update(name.getBytes(StandardCharsets.UTF_8));
-            combined.update((byte) 0);
-            combined.update(r.sha256);
+            combined.update((name + "\0" + r.fingerprint + "\0").getBytes(StandardCharsets.UTF_8));
         }
         String hash = HexFormat.of().formatHex(combined.digest()).substring(0, HASH_DIR_CHARS);
         Path dir = root.resolve(hash);
@@ -116,20 +120,50 @@ public final class LibraryCache {
         return dir;
     }
 
-    /** One resource's location, size and content hash. */
-    private record Resource(String path, String name, long size, byte[] sha256) {
+    /**
+     * One resource's location, size and content fingerprint: {@code crc32:<hex>} taken from the jar's
+     * central directory when the resource is a jar entry (known without reading 30+ MB of OpenBLAS at
+     * every start), else {@code sha256:<hex>} of its bytes.
+     */
+    private record Resource(String path, String name, long size, String fingerprint) {
+        boolean isCrc32() {
+            return fingerprint.startsWith("crc32:");
+        }
     }
 
-    private static Resource hashResource(ClassLoader loader, String folder, String name) {
+    private static Resource describe(ClassLoader loader, String folder, String name) {
         String path = folder + "/" + name;
-        MessageDigest digest = sha256();
-        long size;
-        try (InputStream in = open(loader, path)) {
-            size = new DigestInputStream(in, digest).transferTo(OutputStream.nullOutputStream());
+        URL url = loader.getResource(path);
+        if (url == null) throw missing(path);
+        try {
+            if (url.openConnection() instanceof JarURLConnection jar) {
+                JarEntry entry = jar.getJarEntry();
+                if (entry.getCrc() != -1 && entry.getSize() != -1) {
+                    return new Resource(path, name, entry.getSize(), "crc32:" + Long.toHexString(entry.getCrc()));
+                }
+            }
+            try (InputStream in = url.openStream()) {
+                Fingerprinted f = fingerprint(in, OutputStream.nullOutputStream(), false);
+                return new Resource(path, name, f.size, f.fingerprint);
+            }
         } catch (IOException e) {
             throw new NativeLibraryException("cannot read classpath resource " + path + ": " + e, e);
         }
-        return new Resource(path, name, size, digest.digest());
+    }
+
+    private record Fingerprinted(long size, String fingerprint) {
+    }
+
+    /** Copies {@code in} to {@code out}, computing the CRC-32 or SHA-256 fingerprint on the way. */
+    private static Fingerprinted fingerprint(InputStream in, OutputStream out, boolean crc32) throws IOException {
+        if (crc32) {
+            CheckedInputStream checked = new CheckedInputStream(in, new CRC32());
+            long size = checked.transferTo(out);
+            return new Fingerprinted(size, "crc32:" + Long.toHexString(checked.getChecksum().getValue()));
+        }
+        MessageDigest digest = sha256();
+        long size = new DigestInputStream(in, digest).transferTo(out);
+        return new Fingerprinted(size, "sha256:" + HexFormat.of().formatHex(digest.digest()));
     }
 
     /** Writes {@code r} to {@code target} through a temporary file and an atomic rename, unless present. */
@@ -144,13 +178,13 @@ public final class LibraryCache {
         Path tmp = null;
         try {
             tmp = Files.createTempFile(target.getParent(), "." + r.name + ".", ".part");
-            MessageDigest digest = sha256();
-            try (InputStream in = new DigestInputStream(open(loader, r.path), digest);
-                 OutputStream out = Files.newOutputStream(tmp)) {
-                in.transferTo(out);
+            Fingerprinted written;
+            try (InputStream in = open(loader, r.path); OutputStream out = Files.newOutputStream(tmp)) {
+                written = fingerprint(in, out, r.isCrc32());
             }
-            if (!MessageDigest.isEqual(digest.digest(), r.sha256)) {
-                throw new IOException("the resource changed while it was being extracted");
+            if (written.size != r.size || !written.fingerprint.equals(r.fingerprint)) {
+                throw new IOException("the extracted bytes (" + written.size + " bytes, " + written.fingerprint
+                        + ") do not match the resource (" + r.size + " bytes, " + r.fingerprint + ")");
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             tmp = null;
@@ -170,11 +204,13 @@ public final class LibraryCache {
 
     private static InputStream open(ClassLoader loader, String path) throws IOException {
         InputStream in = loader.getResourceAsStream(path);
-        if (in == null) {
-            throw new NativeLibraryException("classpath resource " + path + " not found (platform "
-                    + Platform.current() + ")");
-        }
+        if (in == null) throw missing(path);
         return in;
+    }
+
+    private static NativeLibraryException missing(String path) {
+        return new NativeLibraryException("classpath resource " + path + " not found (platform " + Platform.current()
+                + ")");
     }
 
     /**
