@@ -16,24 +16,37 @@ void FFM_VARIANT(attention)(const float *q, const float *k_cache, const float *v
     const int64_t max_positions = pos0 + rows;
     const float inv_sqrt = (float)(1.0 / sqrt((double)head_size));
 
+    /*
+     * The query heads sharing a kv head are processed together, position-major: each key and
+     * value row is fetched from the cache once per group and reused from L1 by the group's heads,
+     * instead of the whole cache being streamed once per query head.
+     */
     for (int64_t r = 0; r < rows; r++) {
         const int64_t n_pos = pos0 + r + 1; /* causal: positions 0 .. pos0 + r */
-        for (int64_t h = 0; h < n_heads; h++) {
-            const float *qh = q + r * dim + h * head_size;
-            const int64_t kv_off = (h / group) * head_size;
-            /* each head has its own score region, so heads could run in parallel */
-            float *att = scratch + h * max_positions;
+        for (int64_t kvh = 0; kvh < n_kv_heads; kvh++) {
+            const int64_t h0 = kvh * group, kv_off = kvh * head_size;
+            const float *qg = q + r * dim + h0 * head_size;
+            /* each head has its own score region (heads could also run in parallel) */
+            float *att = scratch + h0 * max_positions;
 
-            for (int64_t t = 0; t < n_pos; t++)
-                att[t] = ffm_dot_f32(qh, k_cache + t * kv_dim + kv_off, head_size) * inv_sqrt;
-            ffm_softmax_row(att, att, n_pos);
-
-            float *restrict oh = out + r * dim + h * head_size; /* out aliases no input */
-            for (int64_t i = 0; i < head_size; i++) oh[i] = 0.0f;
             for (int64_t t = 0; t < n_pos; t++) {
-                const float a = att[t];
+                const float *kt = k_cache + t * kv_dim + kv_off;
+                for (int64_t g = 0; g < group; g++)
+                    att[g * max_positions + t] =
+                        ffm_dot_f32(qg + g * head_size, kt, head_size) * inv_sqrt;
+            }
+            for (int64_t g = 0; g < group; g++)
+                ffm_softmax_row(att + g * max_positions, att + g * max_positions, n_pos);
+
+            float *restrict og = out + r * dim + h0 * head_size; /* out aliases no input */
+            for (int64_t i = 0; i < group * head_size; i++) og[i] = 0.0f;
+            for (int64_t t = 0; t < n_pos; t++) {
                 const float *restrict vt = v_cache + t * kv_dim + kv_off;
-                for (int64_t i = 0; i < head_size; i++) oh[i] += a * vt[i];
+                for (int64_t g = 0; g < group; g++) {
+                    const float a = att[g * max_positions + t];
+                    float *restrict oh = og + g * head_size;
+                    for (int64_t i = 0; i < head_size; i++) oh[i] += a * vt[i];
+                }
             }
         }
     }
