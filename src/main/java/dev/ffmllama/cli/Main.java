@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 LogitsCommand.class,
                 PerplexityCommand.class,
+                InfoCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -1,22 +1,244 @@
 package dev.ffmllama.kernels;
 
+import dev.ffmllama.bindings.kernels.ffmllama_h;
+import dev.ffmllama.blas.Blas;
+import dev.ffmllama.nativelib.NativeLibrary;
+import dev.ffmllama.nativelib.NativeLibraryException;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 
-/** STUB: to be implemented. */
+/**
+ * {@link Backend#NATIVE}: our C kernels ({@code libffmllama.so}, see {@code native/include/ffmllama.h})
+ * through the jextract bindings, linear layers through {@link Blas} (OpenBLAS).
+ *
+ * <p>This class validates nothing: it is only ever created by {@link Backend}, which wraps it in
+ * {@link CheckedKernels}, so every argument has been checked before a native call is made.
+ *
+ * <p>The C kernels are short (bounded by the data they are given), never block, never call back into
+ * Java and never keep a pointer after returning, so they are called through <em>critical</em> downcall
+ * handles ({@code Linker.Option.critical(false)}: no thread-state transition, off-heap memory only).
+ * jextract cannot emit linker options, so {@link Downcalls} builds those handles from the generated
+ * {@code ffm_x$address()} and {@code ffm_x$descriptor()}; it is the one place that does. OpenBLAS
+ * calls stay regular downcalls (long-running, multi-threaded). Nothing here allocates per call.
+ */
 final class NativeKernels implements Kernels {
-    @Override public Backend backend() { return Backend.NATIVE; }
-    @Override public void rmsnorm(MemorySegment x, MemorySegment w, MemorySegment y, long rows, long d, float eps) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void rmsnormGemma(MemorySegment x, MemorySegment w, MemorySegment y, long rows, long d, float eps) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void layernorm(MemorySegment x, MemorySegment w, MemorySegment b, MemorySegment y, long rows, long d, float eps) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void addRmsnorm(MemorySegment x, MemorySegment residual, MemorySegment w, MemorySegment rOut, MemorySegment y, long rows, long d, float eps) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void addLayernorm(MemorySegment x, MemorySegment residual, MemorySegment w, MemorySegment b, MemorySegment rOut, MemorySegment y, long rows, long d, float eps) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void deepnorm(MemorySegment x, MemorySegment f, float alpha, MemorySegment w, MemorySegment b, MemorySegment y, long rows, long d, float eps) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void batchnormInfer(MemorySegment x, MemorySegment runningMean, MemorySegment runningVar, MemorySegment gamma, MemorySegment beta, MemorySegment y, long rows, long d, float eps) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void batchnormTrain(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment runningMean, MemorySegment runningVar, MemorySegment y, long rows, long d, float eps, float momentum) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void softmax(MemorySegment x, MemorySegment y, long rows, long d) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void rope(MemorySegment x, long rows, long nHeads, long headSize, long pos0, float theta) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void siluMul(MemorySegment gate, MemorySegment up, MemorySegment out, long n) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void add(MemorySegment a, MemorySegment b, MemorySegment out, long n) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void attention(MemorySegment q, MemorySegment kCache, MemorySegment vCache, MemorySegment out, MemorySegment scratch, long rows, long pos0, long nHeads, long nKvHeads, long headSize) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) { throw new UnsupportedOperationException("not implemented yet"); }
+    private final Blas blas;
+
+    NativeKernels() {
+        NativeLibrary library = NativeLibrary.load(); // throws a clear NativeLibraryException on failure
+        this.blas = Blas.get();
+        try {
+            Downcalls.initialize();
+        } catch (ExceptionInInitializerError | NoClassDefFoundError e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new NativeLibraryException(library.path() + " lacks a function declared in ffmllama.h (" + cause
+                    + "): the library and the bindings are out of step; rebuild with mvn package.", e);
+        }
+    }
+
+    /**
+     * Critical downcall handles for every C kernel, in static finals so the JIT treats them as
+     * constants. Initialized only after {@link NativeLibrary#load()} has succeeded.
+     */
+    private static final class Downcalls {
+        static final MethodHandle NOOP = critical(ffmllama_h.ffm_noop$address(), ffmllama_h.ffm_noop$descriptor());
+        static final MethodHandle RMSNORM =
+                critical(ffmllama_h.ffm_rmsnorm$address(), ffmllama_h.ffm_rmsnorm$descriptor());
+        static final MethodHandle RMSNORM_GEMMA =
+                critical(ffmllama_h.ffm_rmsnorm_gemma$address(), ffmllama_h.ffm_rmsnorm_gemma$descriptor());
+        static final MethodHandle LAYERNORM =
+                critical(ffmllama_h.ffm_layernorm$address(), ffmllama_h.ffm_layernorm$descriptor());
+        static final MethodHandle ADD_RMSNORM =
+                critical(ffmllama_h.ffm_add_rmsnorm$address(), ffmllama_h.ffm_add_rmsnorm$descriptor());
+        static final MethodHandle ADD_LAYERNORM =
+                critical(ffmllama_h.ffm_add_layernorm$address(), ffmllama_h.ffm_add_layernorm$descriptor());
+        static final MethodHandle DEEPNORM =
+                critical(ffmllama_h.ffm_deepnorm$address(), ffmllama_h.ffm_deepnorm$descriptor());
+        static final MethodHandle BATCHNORM_INFER =
+                critical(ffmllama_h.ffm_batchnorm_infer$address(), ffmllama_h.ffm_batchnorm_infer$descriptor());
+        static final MethodHandle BATCHNORM_TRAIN =
+                critical(ffmllama_h.ffm_batchnorm_train$address(), ffmllama_h.ffm_batchnorm_train$descriptor());
+        static final MethodHandle SOFTMAX =
+                critical(ffmllama_h.ffm_softmax$address(), ffmllama_h.ffm_softmax$descriptor());
+        static final MethodHandle ROPE = critical(ffmllama_h.ffm_rope$address(), ffmllama_h.ffm_rope$descriptor());
+        static final MethodHandle SILU_MUL =
+                critical(ffmllama_h.ffm_silu_mul$address(), ffmllama_h.ffm_silu_mul$descriptor());
+        static final MethodHandle ADD = critical(ffmllama_h.ffm_add$address(), ffmllama_h.ffm_add$descriptor());
+        static final MethodHandle ATTENTION =
+                critical(ffmllama_h.ffm_attention$address(), ffmllama_h.ffm_attention$descriptor());
+
+        private Downcalls() {
+        }
+
+        /** Forces class initialization (and so the symbol lookups) at backend creation time. */
+        static void initialize() {
+        }
+
+        // Restricted (it can crash the JVM if the descriptor is wrong): the descriptors come from jextract.
+        @SuppressWarnings("restricted")
+        private static MethodHandle critical(MemorySegment address, FunctionDescriptor descriptor) {
+            return Linker.nativeLinker().downcallHandle(address, descriptor, Linker.Option.critical(false));
+        }
+    }
+
+    @Override
+    public Backend backend() {
+        return Backend.NATIVE;
+    }
+
+    /** One critical downcall that does nothing: measures the fixed cost of calling a kernel. */
+    void noop() {
+        try {
+            Downcalls.NOOP.invokeExact();
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    @Override
+    public void rmsnorm(MemorySegment x, MemorySegment w, MemorySegment y, long rows, long d, float eps) {
+        try {
+            Downcalls.RMSNORM.invokeExact(x, w, y, rows, d, eps);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    @Override
+    public void rmsnormGemma(MemorySegment x, MemorySegment w, MemorySegment y, long rows, long d, float eps) {
+        try {
+            Downcalls.RMSNORM_GEMMA.invokeExact(x, w, y, rows, d, eps);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    @Override
+    public void layernorm(MemorySegment x, MemorySegment w, MemorySegment b, MemorySegment y, long rows, long d,
+                          float eps) {
+        try {
+            Downcalls.LAYERNORM.invokeExact(x, orNull(w), orNull(b), y, rows, d, eps);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    @Override
+    public void addRmsnorm(MemorySegment x, MemorySegment residual, MemorySegment w, MemorySegment rOut,
+                           MemorySegment y, long rows, long d, float eps) {
+        try {
+            Downcalls.ADD_RMSNORM.invokeExact(x, residual, w, rOut, y, rows, d, eps);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    @Override
+    public void addLayernorm(MemorySegment x, MemorySegment residual, MemorySegment w, MemorySegment b,
+                             MemorySegment rOut, MemorySegment y, long rows, long d, float eps) {
+        try {
+            Downcalls.ADD_LAYERNORM.invokeExact(x, residual, orNull(w), orNull(b), rOut, y, rows, d, eps);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    @Override
+    public void deepnorm(MemorySegment x, MemorySegment f, float alpha, MemorySegment w, MemorySegment b,
+                         MemorySegment y, long rows, long d, float eps) {
+        try {
+            Downcalls.DEEPNORM.invokeExact(x, f, alpha, orNull(w), orNull(b), y, rows, d, eps);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    @Override
+    public void batchnormInfer(MemorySegment x, MemorySegment runningMean, MemorySegment runningVar,
+                               MemorySegment gamma, MemorySegment beta, MemorySegment y, long rows, long d,
+                               float eps) {
+        try {
+            Downcalls.BATCHNORM_INFER.invokeExact(x, runningMean, runningVar, orNull(gamma), orNull(beta), y, rows, d,
+                    eps);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    @Override
+    public void batchnormTrain(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment runningMean,
+                               MemorySegment runningVar, MemorySegment y, long rows, long d, float eps,
+                               float momentum) {
+        try {
+            Downcalls.BATCHNORM_TRAIN.invokeExact(x, orNull(gamma), orNull(beta), runningMean, runningVar, y, rows, d,
+                    eps, momentum);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    @Override
+    public void softmax(MemorySegment x, MemorySegment y, long rows, long d) {
+        try {
+            Downcalls.SOFTMAX.invokeExact(x, y, rows, d);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    @Override
+    public void rope(MemorySegment x, long rows, long nHeads, long headSize, long pos0, float theta) {
+        try {
+            Downcalls.ROPE.invokeExact(x, rows, nHeads, headSize, pos0, theta);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    @Override
+    public void siluMul(MemorySegment gate, MemorySegment up, MemorySegment out, long n) {
+        try {
+            Downcalls.SILU_MUL.invokeExact(gate, up, out, n);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    @Override
+    public void add(MemorySegment a, MemorySegment b, MemorySegment out, long n) {
+        try {
+            Downcalls.ADD.invokeExact(a, b, out, n);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    @Override
+    public void attention(MemorySegment q, MemorySegment kCache, MemorySegment vCache, MemorySegment out,
+                          MemorySegment scratch, long rows, long pos0, long nHeads, long nKvHeads, long headSize) {
+        try {
+            Downcalls.ATTENTION.invokeExact(q, kCache, vCache, out, scratch, rows, pos0, nHeads, nKvHeads, headSize);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+    }
+
+    @Override
+    public void matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
+        blas.linear(w, x, y, rows, in, out);
+    }
+
+    /** C's NULL for an absent optional operand ({@code w}, {@code b}, {@code gamma}, {@code beta}). */
+    private static MemorySegment orNull(MemorySegment optional) {
+        return optional == null ? MemorySegment.NULL : optional;
+    }
+
+    /** invokeExact declares Throwable; downcalls only throw unchecked exceptions (e.g. a closed arena). */
+    private static RuntimeException propagate(Throwable t) {
+        if (t instanceof RuntimeException e) return e;
+        if (t instanceof Error e) throw e;
+        throw new AssertionError("unexpected checked exception from a downcall", t);
+    }
 }

@@ -1,0 +1,99 @@
+package dev.ffmllama.blas;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The linear layer on OpenBLAS against a naive double-precision reference, plus the OpenBLAS extras. */
+class BlasTest {
+    private static Blas blas;
+
+    @BeforeAll
+    static void load() {
+        blas = Blas.get();
+    }
+
+    @ParameterizedTest(name = "rows={0} in={1} out={2}")
+    @CsvSource({"1, 5, 3", "7, 5, 3", "1, 33, 17", "7, 33, 17", "2, 1, 1", "1, 64, 1", "5, 1, 9"})
+    void linearMatchesNaiveReference(int rows, int in, int out) {
+        Random random = new Random(31L * rows + 7L * in + out);
+        float[] w = gaussian(random, out * in);
+        float[] x = gaussian(random, rows * in);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ws = arena.allocateFrom(ValueLayout.JAVA_FLOAT, w);
+            MemorySegment xs = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
+            MemorySegment ys = arena.allocate(ValueLayout.JAVA_FLOAT, (long) rows * out);
+            ys.fill((byte) 0x7f); // garbage: beta = 0 must overwrite it, not accumulate
+            blas.linear(ws, xs, ys, rows, in, out);
+            float[] y = ys.toArray(ValueLayout.JAVA_FLOAT);
+            for (int r = 0; r < rows; r++) {
+                for (int o = 0; o < out; o++) {
+                    double sum = 0;
+                    double magnitude = 0;
+                    for (int i = 0; i < in; i++) {
+                        double term = (double) x[r * in + i] * w[o * in + i];
+                        sum += term;
+                        magnitude += Math.abs(term);
+                    }
+                    assertEquals(sum, y[r * out + o], 1e-6 * magnitude + 1e-7, "y[" + r + "][" + o + "]");
+                }
+            }
+        }
+    }
+
+    @Test
+    void badArgumentsAreRejectedBeforeTheNativeCall() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment w = arena.allocate(ValueLayout.JAVA_FLOAT, 15);
+            MemorySegment x = arena.allocate(ValueLayout.JAVA_FLOAT, 5);
+            MemorySegment y = arena.allocate(ValueLayout.JAVA_FLOAT, 3);
+            IllegalArgumentException small = assertThrows(IllegalArgumentException.class,
+                    () -> blas.linear(w, x, y, 1, 5, 4));
+            assertTrue(small.getMessage().contains("weight"), small.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> blas.linear(w, x, y, 0, 5, 3));
+            assertThrows(IllegalArgumentException.class, () -> blas.linear(w, x, y, 1, 1L << 31, 3));
+            IllegalArgumentException heap = assertThrows(IllegalArgumentException.class,
+                    () -> blas.linear(MemorySegment.ofArray(new float[15]), x, y, 1, 5, 3));
+            assertTrue(heap.getMessage().contains("heap"), heap.getMessage());
+        }
+    }
+
+    @Test
+    void threadCountRoundTrips() {
+        int original = blas.threads().orElseThrow();
+        try {
+            blas.setThreads(1);
+            assertEquals(1, blas.threads().getAsInt());
+            blas.setThreads(2);
+            assertEquals(2, blas.threads().getAsInt());
+        } finally {
+            blas.setThreads(original);
+        }
+        assertEquals(original, blas.threads().getAsInt());
+        assertThrows(IllegalArgumentException.class, () -> blas.setThreads(0));
+    }
+
+    @Test
+    void bundledOpenBlasDescribesItself() {
+        assertTrue(blas.isBundled());
+        assertTrue(Files.isRegularFile(blas.libraryPath()));
+        assertEquals(BlasLibrary.OPENBLAS, blas.libraryPath().getFileName().toString());
+        assertTrue(blas.config().startsWith("OpenBLAS"), blas.config());
+    }
+
+    private static float[] gaussian(Random random, int n) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) random.nextGaussian();
+        return a;
+    }
+}
