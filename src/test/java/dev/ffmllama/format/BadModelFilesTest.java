@@ -187,15 +187,23 @@ class BadModelFilesTest {
 
     @Test
     void ggufTensorShapeDisagreesWithConfig() throws IOException {
-        GgufTestWriter w = GgufTestWriter.tinyLlama(1).u32("llama.attention.head_count_kv", 2);
-        // kv heads 2 -> attn_k should be [8, 8] but the file has [4, 8]; replace the duplicate key:
-        byte[] bytes = w.build();
-        assertBad(write("sh.gguf", bytes), "metadata key 'llama.attention.head_count_kv' appears twice");
-        GgufTestWriter w2 = new GgufTestWriter().string("general.architecture", "llama")
+        assertBad(write("sh.gguf", GgufTestWriter.tinyLlama(1, 2).build()),
+                "tensor blk.0.attn_k.weight has shape [4, 8] but the model config needs [8, 8]");
+    }
+
+    @Test
+    void ggufMissingBlockTensor() throws IOException {
+        GgufTestWriter w = new GgufTestWriter().string("general.architecture", "llama")
                 .u32("llama.embedding_length", 8).u32("llama.feed_forward_length", 12).u32("llama.block_count", 1)
                 .u32("llama.attention.head_count", 2).u32("llama.context_length", 16)
                 .f32Tensor("token_embd.weight", 0, 6, 8);
-        assertBad(write("sh2.gguf", w2.build()), "has no tensor blk.0.attn_norm.weight");
+        assertBad(write("miss.gguf", w.build()), "has no tensor blk.0.attn_norm.weight");
+    }
+
+    @Test
+    void ggufDuplicateMetadataKey() throws IOException {
+        assertBad(write("dup.gguf", GgufTestWriter.tinyLlama(1).u32("llama.block_count", 1).build()),
+                "metadata key 'llama.block_count' appears twice");
     }
 
     @Test

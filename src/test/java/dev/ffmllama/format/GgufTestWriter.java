@@ -129,13 +129,18 @@ final class GgufTestWriter {
 
     /** A complete, valid llama model: dim 8, hidden 12, {@code layers} blocks, 2 heads, 1 KV head, vocab 6, ctx 16. */
     static GgufTestWriter tinyLlama(int layers) {
+        return tinyLlama(layers, 1);
+    }
+
+    /** Like {@link #tinyLlama(int)}, with the metadata claiming {@code kvHeadsClaimed} KV heads (tensors are for 1). */
+    static GgufTestWriter tinyLlama(int layers, int kvHeadsClaimed) {
         GgufTestWriter w = new GgufTestWriter()
                 .string("general.architecture", "llama")
                 .u32("llama.embedding_length", 8)
                 .u32("llama.feed_forward_length", 12)
                 .u32("llama.block_count", layers)
                 .u32("llama.attention.head_count", 2)
-                .u32("llama.attention.head_count_kv", 1)
+                .u32("llama.attention.head_count_kv", kvHeadsClaimed)
                 .u32("llama.context_length", 16)
                 .f32("llama.attention.layer_norm_rms_epsilon", 1e-6f)
                 .string("tokenizer.ggml.model", "llama")
