@@ -6,7 +6,8 @@ import java.nio.charset.StandardCharsets;
  * A GGUF metadata array. Elements are held in one primitive array chosen by element type:
  * {@code long[]} for every integer type (uint64 values above {@code Long.MAX_VALUE} keep their bit
  * pattern), {@code float[]} for FLOAT32, {@code double[]} for FLOAT64, {@code boolean[]} for BOOL,
- * {@code byte[][]} (raw UTF-8) for STRING and {@code GgufArray[]} for nested arrays.
+ * {@code byte[][]} (raw UTF-8) for STRING and {@code GgufArray[]} for nested arrays. The getters
+ * return the arrays themselves, not copies (vocabularies are large): callers must not modify them.
  */
 public final class GgufArray {
     private final GgufValueType elementType;

@@ -57,6 +57,22 @@ class TokenizerTest {
         }
     }
 
+    static Stream<PromptTokensGolden> tokenizer32kRows() {
+        return PromptTokensGolden.rows("tokenizer.bin").stream();
+    }
+
+    /** The Q8_0 synthetic 15M GGUF carries tokenizer.bin's 32k vocabulary (with U+2581 for spaces). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("tokenizer32kRows")
+    void ggufVocabularyOf32kTokensEncodesLikeTokenizerBin(PromptTokensGolden row) throws IOException {
+        try (ModelFile m = ModelFiles.open(SharedFiles.model("synth_stories15M-q8_0.gguf"))) {
+            Tokenizer t = Tokenizer.forModel(m, null);
+            assertEquals(32000, t.size());
+            assertArrayEquals(row.ids(), t.encode(row.prompt()));
+            assertEquals(row.prompt(), t.decode(row.ids()));
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"once-upon-a-time", "lily-and-tom-went-to-the-park", "the-little-robot"})
     void decodingTheGreedyRunReproducesRunCsText(String prompt) throws IOException {
