@@ -44,8 +44,8 @@ public final class Model implements AutoCloseable {
         this.file = file;
         this.tokenizer = tokenizer;
         this.weights = new Weights(file);
-        if (tokenizer.vocabSize() != file.config().vocabSize()) {
-            throw new ModelFormatException("tokenizer has " + tokenizer.vocabSize() + " tokens but the model "
+        if (tokenizer.size() != file.config().vocabSize()) {
+            throw new ModelFormatException("tokenizer has " + tokenizer.size() + " tokens but the model "
                     + file.path().getFileName() + " has a vocabulary of " + file.config().vocabSize());
         }
     }
@@ -60,7 +60,12 @@ public final class Model implements AutoCloseable {
 
     /** Loads a model with an explicit llama2.c tokenizer file ({@code null}: as {@link #load(Path)}). */
     public static Model load(Path modelPath, Path tokenizerPath) {
-        ModelFile file = ModelFiles.open(modelPath);
+        ModelFile file;
+        try {
+            file = ModelFiles.open(modelPath);
+        } catch (IOException e) {
+            throw new UncheckedIOException(modelPath + ": " + e.getMessage(), e);
+        }
         try {
             return new Model(file, openTokenizer(file, tokenizerPath));
         } catch (RuntimeException e) {
@@ -76,15 +81,23 @@ public final class Model implements AutoCloseable {
 
     private static Tokenizer openTokenizer(ModelFile file, Path tokenizerPath) {
         int vocab = file.config().vocabSize();
-        if (tokenizerPath != null) return Tokenizer.fromLlama2c(tokenizerPath, vocab);
+        if (tokenizerPath != null) return loadLlama2cTokenizer(tokenizerPath, vocab);
         if (file.vocabulary().isPresent()) return Tokenizer.fromVocabulary(file.vocabulary().get());
         Path dir = file.path().toAbsolutePath().getParent();
         for (String name : new String[] {"tok" + vocab + ".bin", "tokenizer.bin"}) {
             Path candidate = dir.resolve(name);
-            if (Files.isRegularFile(candidate)) return Tokenizer.fromLlama2c(candidate, vocab);
+            if (Files.isRegularFile(candidate)) return loadLlama2cTokenizer(candidate, vocab);
         }
         throw new ModelFormatException(file.path().getFileName() + " is a llama2.c checkpoint with no tokenizer: pass one"
                 + " (--tokenizer) or put tok" + vocab + ".bin or tokenizer.bin beside it");
+    }
+
+    private static Tokenizer loadLlama2cTokenizer(Path path, int vocab) {
+        try {
+            return Tokenizer.loadLlama2c(path, vocab);
+        } catch (IOException e) {
+            throw new UncheckedIOException(path + ": " + e.getMessage(), e);
+        }
     }
 
     private static Path extractResource(String name) {

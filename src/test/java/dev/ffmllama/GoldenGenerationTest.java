@@ -54,11 +54,11 @@ class GoldenGenerationTest {
              Session session = model.newSession(SessionOptions.defaults().withBackend(backend).greedy())) {
             int[] prompt = model.tokenizer().encode(c.prompt(), true, false);
             ByteArrayOutputStream text = new ByteArrayOutputStream();
-            for (int i = 1; i < prompt.length; i++) model.tokenizer().writePiece(prompt[i - 1], prompt[i], text);
+            for (int i = 1; i < prompt.length; i++) model.tokenizer().decode(prompt[i - 1], prompt[i], text);
             GenerationResult r = session.generate(prompt, GenerationLimits.ofSteps(c.steps(), prompt.length),
                     (token, pos) -> {
                         try {
-                            model.tokenizer().writePiece(session.tokenAt(pos - 1), token, text);
+                            model.tokenizer().decode(session.tokenAt(pos - 1), token, text);
                         } catch (IOException e) {
                             throw new UncheckedIOException(e);
                         }

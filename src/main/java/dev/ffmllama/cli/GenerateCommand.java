@@ -92,7 +92,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     private static void write(Tokenizer tok, int prev, int token, OutputStream out) {
         try {
-            tok.writePiece(prev, token, out);
+            tok.decode(prev, token, out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 LogitsCommand.class,
                 PerplexityCommand.class,
                 InfoCommand.class,
+                TokenizeCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -39,7 +39,9 @@ public interface ModelFile extends AutoCloseable {
 
     /**
      * The tensor with that name, as stored (F32 for now). Throws {@link ModelFormatException} if it
-     * is missing, has an unsupported type, or its shape is not the one {@code expectedShape} gives.
+     * is missing, has an unsupported type, or its shape is not the one {@code expectedShape} gives
+     * (no shape check when {@code expectedShape} is empty). The tensor is a read-only view of the
+     * mapping, valid until {@link #close()}.
      */
     Tensor tensor(String name, long... expectedShape);
 

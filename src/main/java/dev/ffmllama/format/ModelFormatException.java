@@ -5,6 +5,8 @@ package dev.ffmllama.format;
  * header fields, unsupported tensor type... The message names the file and the offending field.
  */
 public class ModelFormatException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
     public ModelFormatException(String message) {
         super(message);
     }
