@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "LLM inference on the JVM over the Foreign Function & Memory API.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                NormCommand.class,
         })
 public final class Main implements Runnable {
 

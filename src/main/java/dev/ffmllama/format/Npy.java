@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -62,7 +63,7 @@ public final class Npy {
 
     /** Reads a {@code '<f4'} array into a new tensor of the same shape (the caller closes it). */
     public static Tensor readFloats(Path file) {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        return reading(file, ch -> {
             Header h = readHeader(file, ch);
             requireDescr(file, h, "<f4");
             Tensor t = Tensor.allocate(DType.F32, h.shape());
@@ -73,14 +74,12 @@ public final class Npy {
                 t.close();
                 throw e;
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-        }
+        });
     }
 
     /** Reads token ids from a {@code '<i4'} or {@code '<i8'} array of any shape, flattened in C order. */
     public static int[] readIds(Path file) {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        return reading(file, ch -> {
             Header h = readHeader(file, ch);
             int width = switch (h.descr()) {
                 case "<i4" -> 4;
@@ -102,18 +101,12 @@ public final class Npy {
                 ids[i] = (int) v;
             }
             return ids;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-        }
+        });
     }
 
     /** Reads only the header. */
     public static Header readHeader(Path file) {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            return readHeader(file, ch);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
-        }
+        return reading(file, ch -> readHeader(file, ch));
     }
 
     /** Writes a contiguous F32, I32 or I64 tensor as a version 1.0 file (2.0 if the header needs it). */
@@ -135,8 +128,26 @@ public final class Npy {
                 writeFully(ch, data.asSlice(at, Math.min(CHUNK, data.byteSize() - at)).asByteBuffer());
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+            throw ioFailure("cannot write", file, e);
         }
+    }
+
+    /** What a reader does with the open file. */
+    private interface ChannelReader<T> {
+        T read(FileChannel ch) throws IOException;
+    }
+
+    private static <T> T reading(Path file, ChannelReader<T> reader) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return reader.read(ch);
+        } catch (IOException e) {
+            throw ioFailure("cannot read", file, e);
+        }
+    }
+
+    private static UncheckedIOException ioFailure(String what, Path file, IOException e) {
+        String why = e instanceof NoSuchFileException ? "no such file" : e.toString();
+        return new UncheckedIOException(what + " " + file + ": " + why, e);
     }
 
     // ---- header -------------------------------------------------------------------------------------

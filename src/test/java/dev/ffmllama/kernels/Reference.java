@@ -3,13 +3,13 @@ package dev.ffmllama.kernels;
 /**
  * Straightforward float64 implementations of every kernel, written from the formulas in
  * {@code native/include/ffmllama.h}: the oracle the contract tests compare all backends against.
- * Nullable weight/bias arrays mean 1 and 0.
+ * Nullable weight/bias arrays mean 1 and 0. Public for the CLI tests.
  */
-final class Reference {
+public final class Reference {
     private Reference() {
     }
 
-    static double[] rmsnorm(float[] x, float[] w, int rows, int d, double eps, double weightOffset) {
+    public static double[] rmsnorm(float[] x, float[] w, int rows, int d, double eps, double weightOffset) {
         double[] y = new double[rows * d];
         for (int r = 0; r < rows; r++) {
             double ss = 0;
@@ -20,7 +20,7 @@ final class Reference {
         return y;
     }
 
-    static double[] layernorm(double[] x, float[] w, float[] b, int rows, int d, double eps) {
+    public static double[] layernorm(double[] x, float[] w, float[] b, int rows, int d, double eps) {
         double[] y = new double[rows * d];
         for (int r = 0; r < rows; r++) {
             double mean = 0;
@@ -37,27 +37,27 @@ final class Reference {
     }
 
     /** alpha * x + f element-wise, in double (alpha = 1: the residual add). */
-    static double[] scaledAdd(double alpha, float[] x, float[] f) {
+    public static double[] scaledAdd(double alpha, float[] x, float[] f) {
         double[] out = new double[x.length];
         for (int i = 0; i < x.length; i++) out[i] = alpha * x[i] + f[i];
         return out;
     }
 
-    static double[] toDouble(float[] x) {
+    public static double[] toDouble(float[] x) {
         double[] out = new double[x.length];
         for (int i = 0; i < x.length; i++) out[i] = x[i];
         return out;
     }
 
     /** A float vector rounded the way a float kernel would store it (for inputs built from float sums). */
-    static float[] toFloat(double[] x) {
+    public static float[] toFloat(double[] x) {
         float[] out = new float[x.length];
         for (int i = 0; i < x.length; i++) out[i] = (float) x[i];
         return out;
     }
 
-    static double[] batchnormInfer(float[] x, float[] mean, float[] var, float[] gamma, float[] beta, int rows, int d,
-                                   double eps) {
+    public static double[] batchnormInfer(float[] x, float[] mean, float[] var, float[] gamma, float[] beta,
+                                          int rows, int d, double eps) {
         double[] y = new double[rows * d];
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < d; j++) {
@@ -69,8 +69,8 @@ final class Reference {
     }
 
     /** Returns {y, new running_mean, new running_var}. */
-    static double[][] batchnormTrain(float[] x, float[] gamma, float[] beta, float[] runningMean, float[] runningVar,
-                                     int rows, int d, double eps, double momentum) {
+    public static double[][] batchnormTrain(float[] x, float[] gamma, float[] beta, float[] runningMean,
+                                            float[] runningVar, int rows, int d, double eps, double momentum) {
         double[] y = new double[rows * d];
         double[] newMean = new double[d];
         double[] newVar = new double[d];
@@ -89,7 +89,7 @@ final class Reference {
         return new double[][] {y, newMean, newVar};
     }
 
-    static double[] softmax(float[] x, int rows, int d) {
+    public static double[] softmax(float[] x, int rows, int d) {
         double[] y = new double[rows * d];
         for (int r = 0; r < rows; r++) {
             double max = Double.NEGATIVE_INFINITY;
@@ -101,13 +101,13 @@ final class Reference {
         return y;
     }
 
-    static double[] siluMul(float[] gate, float[] up) {
+    public static double[] siluMul(float[] gate, float[] up) {
         double[] out = new double[gate.length];
         for (int i = 0; i < gate.length; i++) out[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
         return out;
     }
 
-    static double[] rope(float[] x, int rows, int nHeads, int headSize, int pos0, double theta) {
+    public static double[] rope(float[] x, int rows, int nHeads, int headSize, int pos0, double theta) {
         double[] y = toDouble(x);
         for (int r = 0; r < rows; r++) {
             for (int h = 0; h < nHeads; h++) {
@@ -122,7 +122,7 @@ final class Reference {
         return y;
     }
 
-    static double[] attention(float[] q, float[] k, float[] v, int rows, int pos0, int nHeads, int nKvHeads,
+    public static double[] attention(float[] q, float[] k, float[] v, int rows, int pos0, int nHeads, int nKvHeads,
                               int headSize) {
         double[] out = new double[rows * nHeads * headSize];
         int group = nHeads / nKvHeads;
@@ -153,7 +153,7 @@ final class Reference {
     }
 
     /** y[rows, out] = x[rows, in] · Wᵀ with W [out, in]. */
-    static double[] matmul(float[] w, float[] x, int rows, int in, int out) {
+    public static double[] matmul(float[] w, float[] x, int rows, int in, int out) {
         double[] y = new double[rows * out];
         for (int r = 0; r < rows; r++) {
             for (int o = 0; o < out; o++) {
