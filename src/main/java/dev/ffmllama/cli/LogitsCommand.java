@@ -38,7 +38,7 @@ final class LogitsCommand implements Callable<Integer> {
             int[] ids;
             if (input.tokens != null) {
                 ModelOptions.requireFile(input.tokens, "tokens");
-                ids = Npy.readTokenIds(input.tokens);
+                ids = Npy.readIds(input.tokens);
             } else {
                 ids = model.tokenizer().encode(input.prompt, true, false);
             }

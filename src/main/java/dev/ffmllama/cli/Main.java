@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 PerplexityCommand.class,
                 InfoCommand.class,
                 TokenizeCommand.class,
+                NormCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -1,22 +1,348 @@
 package dev.ffmllama.kernels;
 
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+
 import java.lang.foreign.MemorySegment;
 
-/** STUB: to be implemented. */
-final class JavaKernels implements Kernels {
-    @Override public Backend backend() { return Backend.JAVA; }
-    @Override public void rmsnorm(MemorySegment x, MemorySegment w, MemorySegment y, long rows, long d, float eps) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void rmsnormGemma(MemorySegment x, MemorySegment w, MemorySegment y, long rows, long d, float eps) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void layernorm(MemorySegment x, MemorySegment w, MemorySegment b, MemorySegment y, long rows, long d, float eps) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void addRmsnorm(MemorySegment x, MemorySegment residual, MemorySegment w, MemorySegment rOut, MemorySegment y, long rows, long d, float eps) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void addLayernorm(MemorySegment x, MemorySegment residual, MemorySegment w, MemorySegment b, MemorySegment rOut, MemorySegment y, long rows, long d, float eps) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void deepnorm(MemorySegment x, MemorySegment f, float alpha, MemorySegment w, MemorySegment b, MemorySegment y, long rows, long d, float eps) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void batchnormInfer(MemorySegment x, MemorySegment runningMean, MemorySegment runningVar, MemorySegment gamma, MemorySegment beta, MemorySegment y, long rows, long d, float eps) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void batchnormTrain(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment runningMean, MemorySegment runningVar, MemorySegment y, long rows, long d, float eps, float momentum) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void softmax(MemorySegment x, MemorySegment y, long rows, long d) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void rope(MemorySegment x, long rows, long nHeads, long headSize, long pos0, float theta) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void siluMul(MemorySegment gate, MemorySegment up, MemorySegment out, long n) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void add(MemorySegment a, MemorySegment b, MemorySegment out, long n) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void attention(MemorySegment q, MemorySegment kCache, MemorySegment vCache, MemorySegment out, MemorySegment scratch, long rows, long pos0, long nHeads, long nKvHeads, long headSize) { throw new UnsupportedOperationException("not implemented yet"); }
-    @Override public void matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) { throw new UnsupportedOperationException("not implemented yet"); }
+/**
+ * Plain scalar Java kernels: the readable reference implementation of {@link Kernels}.
+ *
+ * <p>The class has two layers:
+ * <ul>
+ *   <li>the <b>ops</b> (the {@link Kernels} methods) — row loops that compose the primitives below, e.g.
+ *       RMSNorm is "sum of squares, then scale"; these are written once, here;</li>
+ *   <li>the <b>primitives</b> — protected methods that each run one simple loop over a range
+ *       {@code [from, to)} of float elements (reductions, element-wise maps, dot products).
+ *       {@link VectorKernels} overrides exactly these with Vector API loops, and calls back into them
+ *       for the tail that does not fill a vector, so no algorithm exists twice.</li>
+ * </ul>
+ * Offsets and lengths are in float elements, not bytes. Reductions accumulate in double so rows with
+ * |x| ~ 1e20 (whose squares overflow float) normalize correctly. Nothing is allocated per call.
+ * Arguments are not validated here: {@link CheckedKernels} does that before any call.
+ */
+class JavaKernels implements Kernels {
+
+    @Override
+    public Backend backend() {
+        return Backend.JAVA;
+    }
+
+    // ---- normalization ops ---------------------------------------------------------------------
+
+    @Override
+    public void rmsnorm(MemorySegment x, MemorySegment w, MemorySegment y, long rows, long d, float eps) {
+        rmsnormRows(x, w, y, rows, d, eps, 0f);
+    }
+
+    @Override
+    public void rmsnormGemma(MemorySegment x, MemorySegment w, MemorySegment y, long rows, long d, float eps) {
+        rmsnormRows(x, w, y, rows, d, eps, 1f);
+    }
+
+    @Override
+    public void layernorm(MemorySegment x, MemorySegment w, MemorySegment b, MemorySegment y, long rows, long d,
+                          float eps) {
+        for (long r = 0; r < rows; r++) {
+            layernormRow(x, w, b, y, r * d, d, eps);
+        }
+    }
+
+    @Override
+    public void addRmsnorm(MemorySegment x, MemorySegment residual, MemorySegment w, MemorySegment rOut,
+                           MemorySegment y, long rows, long d, float eps) {
+        for (long r = 0; r < rows; r++) {
+            long row = r * d;
+            // r = x + residual first (rOut may alias x or residual), then normalize r into y.
+            scaledAdd(1f, x, residual, rOut, row, row + d);
+            rmsnormRow(rOut, w, y, row, d, eps, 0f);
+        }
+    }
+
+    @Override
+    public void addLayernorm(MemorySegment x, MemorySegment residual, MemorySegment w, MemorySegment b,
+                             MemorySegment rOut, MemorySegment y, long rows, long d, float eps) {
+        for (long r = 0; r < rows; r++) {
+            long row = r * d;
+            scaledAdd(1f, x, residual, rOut, row, row + d);
+            layernormRow(rOut, w, b, y, row, d, eps);
+        }
+    }
+
+    @Override
+    public void deepnorm(MemorySegment x, MemorySegment f, float alpha, MemorySegment w, MemorySegment b,
+                         MemorySegment y, long rows, long d, float eps) {
+        for (long r = 0; r < rows; r++) {
+            long row = r * d;
+            // y holds alpha*x + f, then is normalized in place (y may alias x or f: element-wise, no hazard).
+            scaledAdd(alpha, x, f, y, row, row + d);
+            layernormRow(y, w, b, y, row, d, eps);
+        }
+    }
+
+    @Override
+    public void batchnormInfer(MemorySegment x, MemorySegment runningMean, MemorySegment runningVar,
+                               MemorySegment gamma, MemorySegment beta, MemorySegment y, long rows, long d,
+                               float eps) {
+        for (long j = 0; j < d; j++) {
+            float mean = runningMean.getAtIndex(JAVA_FLOAT, j);
+            double var = runningVar.getAtIndex(JAVA_FLOAT, j);
+            normalizeColumn(x, gamma, beta, y, j, rows, d, mean, (float) (1.0 / Math.sqrt(var + eps)));
+        }
+    }
+
+    @Override
+    public void batchnormTrain(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment runningMean,
+                               MemorySegment runningVar, MemorySegment y, long rows, long d, float eps,
+                               float momentum) {
+        for (long j = 0; j < d; j++) {
+            double sum = 0;
+            for (long r = 0; r < rows; r++) sum += x.getAtIndex(JAVA_FLOAT, r * d + j);
+            double mean = sum / rows;
+            double squaredDeviations = 0;
+            for (long r = 0; r < rows; r++) {
+                double dev = x.getAtIndex(JAVA_FLOAT, r * d + j) - mean;
+                squaredDeviations += dev * dev;
+            }
+            double biasedVar = squaredDeviations / rows;
+            normalizeColumn(x, gamma, beta, y, j, rows, d, (float) mean, (float) (1.0 / Math.sqrt(biasedVar + eps)));
+            // The running variance stores the UNBIASED batch variance, as torch.nn.BatchNorm1d does.
+            double unbiasedVar = squaredDeviations / (rows - 1);
+            runningMean.setAtIndex(JAVA_FLOAT, j,
+                    (float) ((1.0 - momentum) * runningMean.getAtIndex(JAVA_FLOAT, j) + momentum * mean));
+            runningVar.setAtIndex(JAVA_FLOAT, j,
+                    (float) ((1.0 - momentum) * runningVar.getAtIndex(JAVA_FLOAT, j) + momentum * unbiasedVar));
+        }
+    }
+
+    // ---- elementwise, attention and linear ops --------------------------------------------------
+
+    @Override
+    public void softmax(MemorySegment x, MemorySegment y, long rows, long d) {
+        for (long r = 0; r < rows; r++) {
+            softmaxRow(x, y, r * d, r * d + d);
+        }
+    }
+
+    @Override
+    public void rope(MemorySegment x, long rows, long nHeads, long headSize, long pos0, float theta) {
+        long width = nHeads * headSize;
+        for (long r = 0; r < rows; r++) {
+            long pos = pos0 + r;
+            for (long i = 0; i < headSize; i += 2) {
+                // The angle depends on the position and the pair only: compute it once for all heads.
+                double freq = Math.pow(theta, -(double) i / headSize);
+                double angle = pos * freq;
+                float cos = (float) Math.cos(angle);
+                float sin = (float) Math.sin(angle);
+                for (long h = 0; h < nHeads; h++) {
+                    long at = r * width + h * headSize + i;
+                    float x0 = x.getAtIndex(JAVA_FLOAT, at);
+                    float x1 = x.getAtIndex(JAVA_FLOAT, at + 1);
+                    x.setAtIndex(JAVA_FLOAT, at, x0 * cos - x1 * sin);
+                    x.setAtIndex(JAVA_FLOAT, at + 1, x0 * sin + x1 * cos);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void siluMul(MemorySegment gate, MemorySegment up, MemorySegment out, long n) {
+        siluMulRange(gate, up, out, 0, n);
+    }
+
+    @Override
+    public void add(MemorySegment a, MemorySegment b, MemorySegment out, long n) {
+        scaledAdd(1f, a, b, out, 0, n);
+    }
+
+    @Override
+    public void attention(MemorySegment q, MemorySegment kCache, MemorySegment vCache, MemorySegment out,
+                          MemorySegment scratch, long rows, long pos0, long nHeads, long nKvHeads, long headSize) {
+        long qWidth = nHeads * headSize;
+        long kvWidth = nKvHeads * headSize;
+        long headsPerKv = nHeads / nKvHeads;
+        long positions = pos0 + rows;
+        float scoreScale = (float) (1.0 / Math.sqrt(headSize));
+        for (long r = 0; r < rows; r++) {
+            long last = pos0 + r; // causal: row r sees positions 0..last
+            for (long h = 0; h < nHeads; h++) {
+                long qAt = r * qWidth + h * headSize;
+                long kvHeadAt = (h / headsPerKv) * headSize;
+                long scores = h * positions;
+                for (long t = 0; t <= last; t++) {
+                    float score = dot(q, qAt, kCache, t * kvWidth + kvHeadAt, headSize) * scoreScale;
+                    scratch.setAtIndex(JAVA_FLOAT, scores + t, score);
+                }
+                softmaxRow(scratch, scratch, scores, scores + last + 1);
+                // out_h = sum_t p_t * v_t; the first term overwrites whatever out held.
+                long outAt = r * qWidth + h * headSize;
+                scale(vCache, kvHeadAt, out, outAt, headSize, scratch.getAtIndex(JAVA_FLOAT, scores));
+                for (long t = 1; t <= last; t++) {
+                    axpy(scratch.getAtIndex(JAVA_FLOAT, scores + t), vCache, t * kvWidth + kvHeadAt, out, outAt,
+                            headSize);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
+        for (long r = 0; r < rows; r++) {
+            for (long o = 0; o < out; o++) {
+                y.setAtIndex(JAVA_FLOAT, r * out + o, dot(x, r * in, w, o * in, in));
+            }
+        }
+    }
+
+    // ---- row building blocks shared by the ops ---------------------------------------------------
+
+    /** RMSNorm of every row; {@code weightOffset} is 0 for plain RMSNorm and 1 for Gemma's (1 + w). */
+    private void rmsnormRows(MemorySegment x, MemorySegment w, MemorySegment y, long rows, long d, float eps,
+                             float weightOffset) {
+        for (long r = 0; r < rows; r++) {
+            rmsnormRow(x, w, y, r * d, d, eps, weightOffset);
+        }
+    }
+
+    private void rmsnormRow(MemorySegment x, MemorySegment w, MemorySegment y, long row, long d, float eps,
+                            float weightOffset) {
+        double meanSquare = sumOfSquares(x, row, row + d) / d;
+        float invRms = (float) (1.0 / Math.sqrt(meanSquare + eps));
+        scaleByWeight(x, y, row, w, 0, d, invRms, weightOffset);
+    }
+
+    /** LayerNorm of the row at element {@code row}: two passes (mean, then centered variance). */
+    private void layernormRow(MemorySegment x, MemorySegment w, MemorySegment b, MemorySegment y, long row, long d,
+                              float eps) {
+        double mean = sum(x, row, row + d) / d;
+        double biasedVar = sumOfSquaredDeviations(x, row, row + d, mean) / d;
+        normalize(x, y, row, w, b, 0, d, (float) mean, (float) (1.0 / Math.sqrt(biasedVar + eps)));
+    }
+
+    /** Softmax of elements {@code [from, to)} of x into the same elements of y (which may be x). */
+    private void softmaxRow(MemorySegment x, MemorySegment y, long from, long to) {
+        float max = max(x, from, to);
+        double sum = expMinusMax(x, y, from, to, max);
+        scale(y, from, y, from, to - from, (float) (1.0 / sum));
+    }
+
+    /** BatchNorm's per-feature transform of column j: y = (x - mean) * invStd * gamma + beta. */
+    private static void normalizeColumn(MemorySegment x, MemorySegment gamma, MemorySegment beta, MemorySegment y,
+                                        long j, long rows, long d, float mean, float invStd) {
+        float g = gamma == null ? 1f : gamma.getAtIndex(JAVA_FLOAT, j);
+        float b = beta == null ? 0f : beta.getAtIndex(JAVA_FLOAT, j);
+        for (long r = 0; r < rows; r++) {
+            long at = r * d + j;
+            y.setAtIndex(JAVA_FLOAT, at, (x.getAtIndex(JAVA_FLOAT, at) - mean) * invStd * g + b);
+        }
+    }
+
+    // ---- primitives: one loop each, over float elements [from, to) -------------------------------
+    // VectorKernels overrides these; its scalar tails call them back with the leftover range.
+
+    /** Σ x[i]. */
+    protected double sum(MemorySegment x, long from, long to) {
+        double s = 0;
+        for (long i = from; i < to; i++) s += x.getAtIndex(JAVA_FLOAT, i);
+        return s;
+    }
+
+    /** Σ x[i]². */
+    protected double sumOfSquares(MemorySegment x, long from, long to) {
+        double s = 0;
+        for (long i = from; i < to; i++) {
+            double v = x.getAtIndex(JAVA_FLOAT, i);
+            s += v * v;
+        }
+        return s;
+    }
+
+    /** Σ (x[i] - mean)². */
+    protected double sumOfSquaredDeviations(MemorySegment x, long from, long to, double mean) {
+        double s = 0;
+        for (long i = from; i < to; i++) {
+            double dev = x.getAtIndex(JAVA_FLOAT, i) - mean;
+            s += dev * dev;
+        }
+        return s;
+    }
+
+    /** max x[i] (to &gt; from). */
+    protected float max(MemorySegment x, long from, long to) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (long i = from; i < to; i++) m = Math.max(m, x.getAtIndex(JAVA_FLOAT, i));
+        return m;
+    }
+
+    /** y[i] = exp(x[i] - max); returns Σ y[i]. */
+    protected double expMinusMax(MemorySegment x, MemorySegment y, long from, long to, float max) {
+        double s = 0;
+        for (long i = from; i < to; i++) {
+            float e = (float) Math.exp(x.getAtIndex(JAVA_FLOAT, i) - max);
+            y.setAtIndex(JAVA_FLOAT, i, e);
+            s += e;
+        }
+        return s;
+    }
+
+    /** y[at + i] = x[at + i] * scale * (weightOffset + w[wAt + i]) for i in [0, n). */
+    protected void scaleByWeight(MemorySegment x, MemorySegment y, long at, MemorySegment w, long wAt, long n,
+                                 float scale, float weightOffset) {
+        for (long i = 0; i < n; i++) {
+            y.setAtIndex(JAVA_FLOAT, at + i,
+                    x.getAtIndex(JAVA_FLOAT, at + i) * scale * (weightOffset + w.getAtIndex(JAVA_FLOAT, wAt + i)));
+        }
+    }
+
+    /**
+     * y[at + i] = (x[at + i] - mean) * invStd * w[wAt + i] + b[wAt + i] for i in [0, n);
+     * a null w means 1, a null b means 0.
+     */
+    protected void normalize(MemorySegment x, MemorySegment y, long at, MemorySegment w, MemorySegment b, long wAt,
+                             long n, float mean, float invStd) {
+        for (long i = 0; i < n; i++) {
+            float v = (x.getAtIndex(JAVA_FLOAT, at + i) - mean) * invStd;
+            if (w != null) v *= w.getAtIndex(JAVA_FLOAT, wAt + i);
+            if (b != null) v += b.getAtIndex(JAVA_FLOAT, wAt + i);
+            y.setAtIndex(JAVA_FLOAT, at + i, v);
+        }
+    }
+
+    /** out[i] = alpha * x[i] + f[i] (alpha = 1 is the plain, exact add). */
+    protected void scaledAdd(float alpha, MemorySegment x, MemorySegment f, MemorySegment out, long from, long to) {
+        for (long i = from; i < to; i++) {
+            out.setAtIndex(JAVA_FLOAT, i, alpha * x.getAtIndex(JAVA_FLOAT, i) + f.getAtIndex(JAVA_FLOAT, i));
+        }
+    }
+
+    /** out[i] = silu(gate[i]) * up[i] with silu(g) = g / (1 + exp(-g)). */
+    protected void siluMulRange(MemorySegment gate, MemorySegment up, MemorySegment out, long from, long to) {
+        for (long i = from; i < to; i++) {
+            float g = gate.getAtIndex(JAVA_FLOAT, i);
+            out.setAtIndex(JAVA_FLOAT, i, g / (1f + (float) Math.exp(-g)) * up.getAtIndex(JAVA_FLOAT, i));
+        }
+    }
+
+    /** y[yAt + i] = s * x[xAt + i] for i in [0, n). */
+    protected void scale(MemorySegment x, long xAt, MemorySegment y, long yAt, long n, float s) {
+        for (long i = 0; i < n; i++) {
+            y.setAtIndex(JAVA_FLOAT, yAt + i, s * x.getAtIndex(JAVA_FLOAT, xAt + i));
+        }
+    }
+
+    /** y[yAt + i] += a * x[xAt + i] for i in [0, n). */
+    protected void axpy(float a, MemorySegment x, long xAt, MemorySegment y, long yAt, long n) {
+        for (long i = 0; i < n; i++) {
+            y.setAtIndex(JAVA_FLOAT, yAt + i, y.getAtIndex(JAVA_FLOAT, yAt + i) + a * x.getAtIndex(JAVA_FLOAT, xAt + i));
+        }
+    }
+
+    /** Σ a[aAt + i] * b[bAt + i] for i in [0, n), accumulated in double. */
+    protected float dot(MemorySegment a, long aAt, MemorySegment b, long bAt, long n) {
+        double s = 0;
+        for (long i = 0; i < n; i++) {
+            s += (double) a.getAtIndex(JAVA_FLOAT, aAt + i) * b.getAtIndex(JAVA_FLOAT, bAt + i);
+        }
+        return (float) s;
+    }
 }
