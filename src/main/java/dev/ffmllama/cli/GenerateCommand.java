@@ -43,6 +43,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "sampling seed (default: from the clock)")
     Long seed;
 
+    @Option(names = "--ignore-eos", description = "keep generating when the model emits BOS/EOS")
+    boolean ignoreEos;
+
     @Option(names = "--stats", description = "print prompt and generation speed and heap bytes per token to stderr")
     boolean stats;
 
@@ -66,7 +69,7 @@ final class GenerateCommand implements Callable<Integer> {
                 int maxNew = Math.min(GenerationLimits.ofSteps(steps, ids.length).maxNewTokens(),
                         session.contextLength() + 1 - ids.length);
                 boolean wantedMore = GenerationLimits.ofSteps(steps, ids.length).maxNewTokens() > maxNew;
-                GenerationResult result = session.generate(ids, new GenerationLimits(maxNew, true), (token, pos) -> {
+                GenerationResult result = session.generate(ids, new GenerationLimits(maxNew, !ignoreEos), (token, pos) -> {
                     write(tok, session.tokenAt(pos - 1), token, out);
                     flush(out);
                     return true;

@@ -127,7 +127,7 @@ class CliBadInputTest {
     @Test
     void stepsPastContextStopCleanly() {
         CliRunner.Result r = CliRunner.run("generate", "Once upon a time", "--model", MODEL.toString(), "--tokenizer",
-                TOK.toString(), "--temperature", "0", "-n", "100000");
+                TOK.toString(), "--temperature", "0", "-n", "100000", "--ignore-eos");
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.err().contains("context full"), r.err());
         assertTrue(r.out().startsWith("Once upon a time"), r.out());
