@@ -174,6 +174,20 @@ final class VectorKernels extends JavaKernels {
     }
 
     @Override
+    protected void batchnormRow(MemorySegment x, MemorySegment y, long at, MemorySegment mean, MemorySegment var,
+                                MemorySegment gamma, MemorySegment beta, long featureAt, long n, float eps) {
+        long end = F.loopBound(n);
+        for (long i = 0; i < end; i += F.length()) {
+            long j = featureAt + i;
+            FloatVector v = load(x, at + i).sub(load(mean, j)).div(load(var, j).add(eps).sqrt());
+            if (gamma != null) v = v.mul(load(gamma, j));
+            if (beta != null) v = v.add(load(beta, j));
+            store(v, y, at + i);
+        }
+        super.batchnormRow(x, y, at + end, mean, var, gamma, beta, featureAt + end, n - end, eps);
+    }
+
+    @Override
     protected void scaledAdd(float alpha, MemorySegment x, MemorySegment f, MemorySegment out, long from, long to) {
         long end = from + F.loopBound(to - from);
         for (long i = from; i < end; i += F.length()) {
