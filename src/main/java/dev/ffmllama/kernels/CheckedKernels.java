@@ -144,20 +144,12 @@ final class CheckedKernels implements Kernels {
 
     @Override
     public void siluMul(MemorySegment gate, MemorySegment up, MemorySegment out, long n) {
-        requireNonNegative("n", n);
-        floats("gate", gate, n, "n");
-        floats("up", up, n, "n");
-        floats("out", out, n, "n");
-        if (n > 0) raw.siluMul(gate, up, out, n);
+        if (elementwise("gate", gate, "up", up, out, n)) raw.siluMul(gate, up, out, n);
     }
 
     @Override
     public void add(MemorySegment a, MemorySegment b, MemorySegment out, long n) {
-        requireNonNegative("n", n);
-        floats("a", a, n, "n");
-        floats("b", b, n, "n");
-        floats("out", out, n, "n");
-        if (n > 0) raw.add(a, b, out, n);
+        if (elementwise("a", a, "b", b, out, n)) raw.add(a, b, out, n);
     }
 
     @Override
@@ -212,6 +204,17 @@ final class CheckedKernels implements Kernels {
         floats("x", x, n, "rows*d");
         floats("y", y, n, "rows*d");
         return n;
+    }
+
+    /** Checks a binary element-wise op over n floats; returns whether there is anything to do. */
+    private static boolean elementwise(String aName, MemorySegment a, String bName, MemorySegment b,
+                                       MemorySegment out, long n) {
+        requireNonNegative("n", n);
+        product("n", n, 1, 1);
+        floats(aName, a, n, "n");
+        floats(bName, b, n, "n");
+        floats("out", out, n, "n");
+        return n > 0;
     }
 
     /** rows >= 0 (0 is a no-op), d > 0, and rows*d without overflow. */

@@ -83,10 +83,9 @@ class JavaKernels implements Kernels {
     public void batchnormInfer(MemorySegment x, MemorySegment runningMean, MemorySegment runningVar,
                                MemorySegment gamma, MemorySegment beta, MemorySegment y, long rows, long d,
                                float eps) {
-        for (long j = 0; j < d; j++) {
-            float mean = runningMean.getAtIndex(JAVA_FLOAT, j);
-            double var = runningVar.getAtIndex(JAVA_FLOAT, j);
-            normalizeColumn(x, gamma, beta, y, j, rows, d, mean, (float) (1.0 / Math.sqrt(var + eps)));
+        // Row by row (contiguous, vectorizable); the per-feature statistics are re-read for every row.
+        for (long r = 0; r < rows; r++) {
+            batchnormRow(x, y, r * d, runningMean, runningVar, gamma, beta, 0, d, eps);
         }
     }
 
@@ -304,6 +303,22 @@ class JavaKernels implements Kernels {
             float v = (x.getAtIndex(JAVA_FLOAT, at + i) - mean) * invStd;
             if (w != null) v *= w.getAtIndex(JAVA_FLOAT, wAt + i);
             if (b != null) v += b.getAtIndex(JAVA_FLOAT, wAt + i);
+            y.setAtIndex(JAVA_FLOAT, at + i, v);
+        }
+    }
+
+    /**
+     * y[at + i] = (x[at + i] - mean[j]) / sqrt(var[j] + eps) * gamma[j] + beta[j] with j = featureAt + i,
+     * for i in [0, n); a null gamma means 1, a null beta means 0.
+     */
+    protected void batchnormRow(MemorySegment x, MemorySegment y, long at, MemorySegment mean, MemorySegment var,
+                                MemorySegment gamma, MemorySegment beta, long featureAt, long n, float eps) {
+        for (long i = 0; i < n; i++) {
+            long j = featureAt + i;
+            float invStd = (float) (1.0 / Math.sqrt(var.getAtIndex(JAVA_FLOAT, j) + eps));
+            float v = (x.getAtIndex(JAVA_FLOAT, at + i) - mean.getAtIndex(JAVA_FLOAT, j)) * invStd;
+            if (gamma != null) v *= gamma.getAtIndex(JAVA_FLOAT, j);
+            if (beta != null) v += beta.getAtIndex(JAVA_FLOAT, j);
             y.setAtIndex(JAVA_FLOAT, at + i, v);
         }
     }
