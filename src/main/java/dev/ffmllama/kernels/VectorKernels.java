@@ -38,19 +38,10 @@ final class VectorKernels extends JavaKernels {
         return Backend.VECTOR;
     }
 
-    private static FloatVector load(MemorySegment s, long index) {
-        return FloatVector.fromMemorySegment(F, s, index * FLOAT_BYTES, ORDER);
-    }
-
-    private static void store(FloatVector v, MemorySegment s, long index) {
-        v.intoMemorySegment(s, index * FLOAT_BYTES, ORDER);
-    }
-
-    /** Elements {@code [index, index + D.length())} widened to double lanes. */
-    private static DoubleVector loadWide(MemorySegment s, long index) {
-        return (DoubleVector) FloatVector.fromMemorySegment(F_HALF, s, index * FLOAT_BYTES, ORDER)
-                .convertShape(VectorOperators.F2D, D, 0);
-    }
+    // Loads and stores are written out at each use (FloatVector.fromMemorySegment / intoMemorySegment)
+    // rather than through small private helpers: C2 compiles such a helper on its own first, then
+    // refuses to inline it into later callers ("already compiled into a medium method"), and every
+    // vector crossing that call is boxed on the heap (measured: 122 KB allocated per decoded token).
 
     // ---- reductions ------------------------------------------------------------------------------
 
@@ -66,10 +57,10 @@ final class VectorKernels extends JavaKernels {
         DoubleVector acc2 = DoubleVector.zero(D);
         DoubleVector acc3 = DoubleVector.zero(D);
         for (long i = from; i < end; i += step) {
-            acc0 = acc0.add(loadWide(x, i));
-            acc1 = acc1.add(loadWide(x, i + D.length()));
-            acc2 = acc2.add(loadWide(x, i + 2L * D.length()));
-            acc3 = acc3.add(loadWide(x, i + 3L * D.length()));
+            acc0 = acc0.add(((DoubleVector) FloatVector.fromMemorySegment(F_HALF, x, (i) * FLOAT_BYTES, ORDER).convertShape(VectorOperators.F2D, D, 0)));
+            acc1 = acc1.add(((DoubleVector) FloatVector.fromMemorySegment(F_HALF, x, (i + D.length()) * FLOAT_BYTES, ORDER).convertShape(VectorOperators.F2D, D, 0)));
+            acc2 = acc2.add(((DoubleVector) FloatVector.fromMemorySegment(F_HALF, x, (i + 2L * D.length()) * FLOAT_BYTES, ORDER).convertShape(VectorOperators.F2D, D, 0)));
+            acc3 = acc3.add(((DoubleVector) FloatVector.fromMemorySegment(F_HALF, x, (i + 3L * D.length()) * FLOAT_BYTES, ORDER).convertShape(VectorOperators.F2D, D, 0)));
         }
         return acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD) + super.sum(x, end, to);
     }
@@ -89,10 +80,10 @@ final class VectorKernels extends JavaKernels {
         DoubleVector acc2 = DoubleVector.zero(D);
         DoubleVector acc3 = DoubleVector.zero(D);
         for (long i = from; i < end; i += step) {
-            DoubleVector dev0 = loadWide(x, i).sub(mean);
-            DoubleVector dev1 = loadWide(x, i + D.length()).sub(mean);
-            DoubleVector dev2 = loadWide(x, i + 2L * D.length()).sub(mean);
-            DoubleVector dev3 = loadWide(x, i + 3L * D.length()).sub(mean);
+            DoubleVector dev0 = ((DoubleVector) FloatVector.fromMemorySegment(F_HALF, x, (i) * FLOAT_BYTES, ORDER).convertShape(VectorOperators.F2D, D, 0)).sub(mean);
+            DoubleVector dev1 = ((DoubleVector) FloatVector.fromMemorySegment(F_HALF, x, (i + D.length()) * FLOAT_BYTES, ORDER).convertShape(VectorOperators.F2D, D, 0)).sub(mean);
+            DoubleVector dev2 = ((DoubleVector) FloatVector.fromMemorySegment(F_HALF, x, (i + 2L * D.length()) * FLOAT_BYTES, ORDER).convertShape(VectorOperators.F2D, D, 0)).sub(mean);
+            DoubleVector dev3 = ((DoubleVector) FloatVector.fromMemorySegment(F_HALF, x, (i + 3L * D.length()) * FLOAT_BYTES, ORDER).convertShape(VectorOperators.F2D, D, 0)).sub(mean);
             acc0 = dev0.fma(dev0, acc0);
             acc1 = dev1.fma(dev1, acc1);
             acc2 = dev2.fma(dev2, acc2);
@@ -107,7 +98,7 @@ final class VectorKernels extends JavaKernels {
         long end = from + F.loopBound(to - from);
         FloatVector acc = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         for (long i = from; i < end; i += F.length()) {
-            acc = acc.max(load(x, i));
+            acc = acc.max(FloatVector.fromMemorySegment(F, x, (i) * FLOAT_BYTES, ORDER));
         }
         return Math.max(acc.reduceLanes(VectorOperators.MAX), super.max(x, end, to));
     }
@@ -117,8 +108,8 @@ final class VectorKernels extends JavaKernels {
         long end = from + F.loopBound(to - from);
         FloatVector acc = FloatVector.zero(F); // terms are in (0, 1]: float lanes cannot overflow
         for (long i = from; i < end; i += F.length()) {
-            FloatVector e = load(x, i).sub(max).lanewise(VectorOperators.EXP);
-            store(e, y, i);
+            FloatVector e = FloatVector.fromMemorySegment(F, x, (i) * FLOAT_BYTES, ORDER).sub(max).lanewise(VectorOperators.EXP);
+            e.intoMemorySegment(y, (i) * FLOAT_BYTES, ORDER);
             acc = acc.add(e);
         }
         return acc.reduceLanes(VectorOperators.ADD) + super.expMinusMax(x, y, end, to, max);
@@ -134,14 +125,14 @@ final class VectorKernels extends JavaKernels {
         FloatVector acc2 = FloatVector.zero(F);
         FloatVector acc3 = FloatVector.zero(F);
         for (long i = 0; i < end; i += step) {
-            acc0 = load(a, aAt + i).fma(load(b, bAt + i), acc0);
-            acc1 = load(a, aAt + i + F.length()).fma(load(b, bAt + i + F.length()), acc1);
-            acc2 = load(a, aAt + i + 2L * F.length()).fma(load(b, bAt + i + 2L * F.length()), acc2);
-            acc3 = load(a, aAt + i + 3L * F.length()).fma(load(b, bAt + i + 3L * F.length()), acc3);
+            acc0 = FloatVector.fromMemorySegment(F, a, (aAt + i) * FLOAT_BYTES, ORDER).fma(FloatVector.fromMemorySegment(F, b, (bAt + i) * FLOAT_BYTES, ORDER), acc0);
+            acc1 = FloatVector.fromMemorySegment(F, a, (aAt + i + F.length()) * FLOAT_BYTES, ORDER).fma(FloatVector.fromMemorySegment(F, b, (bAt + i + F.length()) * FLOAT_BYTES, ORDER), acc1);
+            acc2 = FloatVector.fromMemorySegment(F, a, (aAt + i + 2L * F.length()) * FLOAT_BYTES, ORDER).fma(FloatVector.fromMemorySegment(F, b, (bAt + i + 2L * F.length()) * FLOAT_BYTES, ORDER), acc2);
+            acc3 = FloatVector.fromMemorySegment(F, a, (aAt + i + 3L * F.length()) * FLOAT_BYTES, ORDER).fma(FloatVector.fromMemorySegment(F, b, (bAt + i + 3L * F.length()) * FLOAT_BYTES, ORDER), acc3);
         }
         long single = F.loopBound(n);
         for (long i = end; i < single; i += F.length()) {
-            acc0 = load(a, aAt + i).fma(load(b, bAt + i), acc0);
+            acc0 = FloatVector.fromMemorySegment(F, a, (aAt + i) * FLOAT_BYTES, ORDER).fma(FloatVector.fromMemorySegment(F, b, (bAt + i) * FLOAT_BYTES, ORDER), acc0);
         }
         float vectorPart = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
         return vectorPart + super.dot(a, aAt + single, b, bAt + single, n - single);
@@ -154,8 +145,8 @@ final class VectorKernels extends JavaKernels {
                                  float scale, float weightOffset) {
         long end = F.loopBound(n);
         for (long i = 0; i < end; i += F.length()) {
-            FloatVector weight = load(w, wAt + i).add(weightOffset);
-            store(load(x, at + i).mul(scale).mul(weight), y, at + i);
+            FloatVector weight = FloatVector.fromMemorySegment(F, w, (wAt + i) * FLOAT_BYTES, ORDER).add(weightOffset);
+            FloatVector.fromMemorySegment(F, x, (at + i) * FLOAT_BYTES, ORDER).mul(scale).mul(weight).intoMemorySegment(y, (at + i) * FLOAT_BYTES, ORDER);
         }
         super.scaleByWeight(x, y, at + end, w, wAt + end, n - end, scale, weightOffset);
     }
@@ -165,10 +156,10 @@ final class VectorKernels extends JavaKernels {
                              long n, float mean, float invStd) {
         long end = F.loopBound(n);
         for (long i = 0; i < end; i += F.length()) {
-            FloatVector v = load(x, at + i).sub(mean).mul(invStd);
-            if (w != null) v = v.mul(load(w, wAt + i)); // loop-invariant tests: C2 unswitches the loop
-            if (b != null) v = v.add(load(b, wAt + i));
-            store(v, y, at + i);
+            FloatVector v = FloatVector.fromMemorySegment(F, x, (at + i) * FLOAT_BYTES, ORDER).sub(mean).mul(invStd);
+            if (w != null) v = v.mul(FloatVector.fromMemorySegment(F, w, (wAt + i) * FLOAT_BYTES, ORDER)); // loop-invariant tests: C2 unswitches the loop
+            if (b != null) v = v.add(FloatVector.fromMemorySegment(F, b, (wAt + i) * FLOAT_BYTES, ORDER));
+            v.intoMemorySegment(y, (at + i) * FLOAT_BYTES, ORDER);
         }
         super.normalize(x, y, at + end, w, b, wAt + end, n - end, mean, invStd);
     }
@@ -179,10 +170,10 @@ final class VectorKernels extends JavaKernels {
         long end = F.loopBound(n);
         for (long i = 0; i < end; i += F.length()) {
             long j = featureAt + i;
-            FloatVector v = load(x, at + i).sub(load(mean, j)).div(load(var, j).add(eps).sqrt());
-            if (gamma != null) v = v.mul(load(gamma, j));
-            if (beta != null) v = v.add(load(beta, j));
-            store(v, y, at + i);
+            FloatVector v = FloatVector.fromMemorySegment(F, x, (at + i) * FLOAT_BYTES, ORDER).sub(FloatVector.fromMemorySegment(F, mean, (j) * FLOAT_BYTES, ORDER)).div(FloatVector.fromMemorySegment(F, var, (j) * FLOAT_BYTES, ORDER).add(eps).sqrt());
+            if (gamma != null) v = v.mul(FloatVector.fromMemorySegment(F, gamma, (j) * FLOAT_BYTES, ORDER));
+            if (beta != null) v = v.add(FloatVector.fromMemorySegment(F, beta, (j) * FLOAT_BYTES, ORDER));
+            v.intoMemorySegment(y, (at + i) * FLOAT_BYTES, ORDER);
         }
         super.batchnormRow(x, y, at + end, mean, var, gamma, beta, featureAt + end, n - end, eps);
     }
@@ -191,7 +182,7 @@ final class VectorKernels extends JavaKernels {
     protected void scaledAdd(float alpha, MemorySegment x, MemorySegment f, MemorySegment out, long from, long to) {
         long end = from + F.loopBound(to - from);
         for (long i = from; i < end; i += F.length()) {
-            store(load(x, i).mul(alpha).add(load(f, i)), out, i);
+            FloatVector.fromMemorySegment(F, x, (i) * FLOAT_BYTES, ORDER).mul(alpha).add(FloatVector.fromMemorySegment(F, f, (i) * FLOAT_BYTES, ORDER)).intoMemorySegment(out, (i) * FLOAT_BYTES, ORDER);
         }
         super.scaledAdd(alpha, x, f, out, end, to);
     }
@@ -200,9 +191,9 @@ final class VectorKernels extends JavaKernels {
     protected void siluMulRange(MemorySegment gate, MemorySegment up, MemorySegment out, long from, long to) {
         long end = from + F.loopBound(to - from);
         for (long i = from; i < end; i += F.length()) {
-            FloatVector g = load(gate, i);
+            FloatVector g = FloatVector.fromMemorySegment(F, gate, (i) * FLOAT_BYTES, ORDER);
             FloatVector silu = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
-            store(silu.mul(load(up, i)), out, i);
+            silu.mul(FloatVector.fromMemorySegment(F, up, (i) * FLOAT_BYTES, ORDER)).intoMemorySegment(out, (i) * FLOAT_BYTES, ORDER);
         }
         super.siluMulRange(gate, up, out, end, to);
     }
@@ -211,7 +202,7 @@ final class VectorKernels extends JavaKernels {
     protected void scale(MemorySegment x, long xAt, MemorySegment y, long yAt, long n, float s) {
         long end = F.loopBound(n);
         for (long i = 0; i < end; i += F.length()) {
-            store(load(x, xAt + i).mul(s), y, yAt + i);
+            FloatVector.fromMemorySegment(F, x, (xAt + i) * FLOAT_BYTES, ORDER).mul(s).intoMemorySegment(y, (yAt + i) * FLOAT_BYTES, ORDER);
         }
         super.scale(x, xAt + end, y, yAt + end, n - end, s);
     }
@@ -220,7 +211,7 @@ final class VectorKernels extends JavaKernels {
     protected void axpy(float a, MemorySegment x, long xAt, MemorySegment y, long yAt, long n) {
         long end = F.loopBound(n);
         for (long i = 0; i < end; i += F.length()) {
-            store(load(y, yAt + i).add(load(x, xAt + i).mul(a)), y, yAt + i);
+            FloatVector.fromMemorySegment(F, y, (yAt + i) * FLOAT_BYTES, ORDER).add(FloatVector.fromMemorySegment(F, x, (xAt + i) * FLOAT_BYTES, ORDER).mul(a)).intoMemorySegment(y, (yAt + i) * FLOAT_BYTES, ORDER);
         }
         super.axpy(a, x, xAt + end, y, yAt + end, n - end);
     }
