@@ -1,12 +1,17 @@
 package dev.ffmllama.cli;
 
+import dev.ffmllama.Model;
 import dev.ffmllama.blas.Blas;
+import dev.ffmllama.format.ModelConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import dev.ffmllama.nativelib.NativeLibrary;
 import dev.ffmllama.nativelib.Platform;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
@@ -18,20 +23,58 @@ import picocli.CommandLine.Spec;
  * {@code info --model}) can be added next to them.
  */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Show the JDK, platform, CPU features, native kernel variant and BLAS library in use.")
+        description = {"Show the JDK, platform, CPU features, native kernel variant and BLAS library in use;",
+                "with --model, first the model's configuration and sizes."})
 public final class InfoCommand implements Callable<Integer> {
 
     @Spec
     private CommandSpec spec;
 
+    @Option(names = "--model", paramLabel = "PATH", description = "also describe this GGUF or llama2.c model")
+    Path model;
+
+    @Option(names = "--tokenizer", paramLabel = "PATH", description = "llama2.c tokenizer for a .bin model")
+    Path tokenizer;
+
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (model != null) {
+            printModel(out);
+            out.println();
+        }
         printRuntime(out);
         printNativeKernels(out);
         printBlas(out);
         out.flush();
         return 0;
+    }
+
+    private void printModel(PrintWriter out) throws Exception {
+        ModelOptions.requireFile(model, "model");
+        if (tokenizer != null) ModelOptions.requireFile(tokenizer, "tokenizer");
+        try (Model m = Model.load(model, tokenizer)) {
+            ModelConfig c = m.config();
+            long params = parameterCount(c);
+            out.printf("Model:            %s (%s, %,d bytes)%n", m.path(), m.format(), Files.size(m.path()));
+            out.printf("Shape:            dim %d, hidden %d, layers %d, heads %d, kv heads %d (head size %d%s)%n",
+                    c.dim(), c.hiddenDim(), c.nLayers(), c.nHeads(), c.nKvHeads(), c.headSize(),
+                    c.nKvHeads() < c.nHeads() ? ", GQA " + c.nHeads() / c.nKvHeads() + ":1" : "");
+            out.printf("Vocabulary:       %d tokens (BOS %d, EOS %d), classifier %s%n", c.vocabSize(),
+                    m.tokenizer().bosId(), m.tokenizer().eosId(), c.sharedClassifier() ? "tied to the embedding" : "separate");
+            out.printf("Context:          %d positions, RoPE theta %s, RMSNorm eps %s%n", c.contextLength(),
+                    c.ropeTheta(), c.normEps());
+            out.printf("Parameters:       %,d (%.1f MB as float32)%n", params, params * 4 / 1e6);
+            long kvBytes = 2L * c.nLayers() * c.contextLength() * c.kvDim() * Float.BYTES;
+            out.printf("KV cache:         %,d bytes per session at full context%n", kvBytes);
+        }
+    }
+
+    /** Weights the decoder uses (the tied classifier counted once). */
+    static long parameterCount(ModelConfig c) {
+        long dim = c.dim(), kv = c.kvDim(), hidden = c.hiddenDim(), vocab = c.vocabSize();
+        long perLayer = 2 * dim + dim * dim * 2 + 2 * kv * dim + 3 * hidden * dim;
+        return vocab * dim + c.nLayers() * perLayer + dim + (c.sharedClassifier() ? 0 : vocab * dim);
     }
 
     private static void printRuntime(PrintWriter out) {
