@@ -1,6 +1,6 @@
 package dev.ffmllama.kernels;
 
-import static dev.ffmllama.kernels.TestData.kernelsOrSkip;
+import static dev.ffmllama.kernels.TestData.kernelsOf;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -32,7 +32,7 @@ class CheckedKernelsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Backend.class)
     void segmentProblemsAreNamed(Backend backend) {
-        Kernels k = kernelsOrSkip(backend);
+        Kernels k = kernelsOf(backend);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment x = floats(arena, 3 * 8);
             MemorySegment w = floats(arena, 8);
@@ -69,7 +69,7 @@ class CheckedKernelsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Backend.class)
     void freedMemoryIsAnIllegalState(Backend backend) {
-        Kernels k = kernelsOrSkip(backend);
+        Kernels k = kernelsOf(backend);
         MemorySegment w;
         MemorySegment y;
         Arena closed = Arena.ofConfined();
@@ -85,7 +85,7 @@ class CheckedKernelsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Backend.class)
     void zeroRowsIsANoOp(Backend backend) {
-        Kernels k = kernelsOrSkip(backend);
+        Kernels k = kernelsOf(backend);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment empty = floats(arena, 0);
             k.rmsnorm(empty, floats(arena, 4), empty, 0, 4, 1e-5f); // must not throw, even on a stub backend
@@ -96,7 +96,7 @@ class CheckedKernelsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Backend.class)
     void attentionAndRopeArguments(Backend backend) {
-        Kernels k = kernelsOrSkip(backend);
+        Kernels k = kernelsOf(backend);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment q = floats(arena, 2 * 4 * 8);
             MemorySegment cache = floats(arena, 5 * 2 * 8);
@@ -122,7 +122,7 @@ class CheckedKernelsTest {
     @ParameterizedTest(name = "{0}")
     @EnumSource(Backend.class)
     void tensorLevelShapeAndDtypeChecks(Backend backend) {
-        Kernels k = kernelsOrSkip(backend);
+        Kernels k = kernelsOf(backend);
         try (Tensor x = Tensor.allocate(DType.F32, 3, 8);
              Tensor y = Tensor.allocate(DType.F32, 3, 7);
              Tensor w = Tensor.allocate(DType.F32, 8);

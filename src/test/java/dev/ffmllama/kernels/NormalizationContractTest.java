@@ -30,7 +30,10 @@ class NormalizationContractTest {
         for (NormCase op : NormCase.values()) {
             for (Backend backend : Backend.values()) {
                 for (int d : new int[] {1, 7, 64, 1000, 4096}) {
-                    for (int rows : new int[] {1, 3, 17}) args.add(Arguments.of(op, backend, d, rows));
+                    for (int rows : new int[] {1, 3, 17}) {
+                        // batchnorm_train is undefined for one row (PyTorch raises); tested as an error elsewhere
+                        if (op != NormCase.BATCHNORM_TRAIN || rows >= 2) args.add(Arguments.of(op, backend, d, rows));
+                    }
                 }
             }
         }
@@ -40,7 +43,6 @@ class NormalizationContractTest {
     @ParameterizedTest(name = "{0} {1} d={2} rows={3}")
     @MethodSource("opBackendDimRows")
     void matchesReference(NormCase op, Backend backend, int d, int rows) {
-        Assumptions.assumeTrue(op != NormCase.BATCHNORM_TRAIN || rows >= 2, "batchnorm_train needs 2+ rows");
         Inputs in = Inputs.random(TestData.rows(RowKind.RANDOM, rows, d, d * 31L + rows), rows, d, d + rows, true);
         onBackend(backend, k -> assertMatchesReference(op, in, op.run(k, in, Placement.SEPARATE)));
     }
@@ -82,11 +84,14 @@ class NormalizationContractTest {
     }
 
     @ParameterizedTest(name = "{0} {1}")
-    @MethodSource("opBackend")
+    @MethodSource("opWithOptionalWeightBackend")
     void optionalWeightAndBiasMayBeNull(NormCase op, Backend backend) {
-        Assumptions.assumeFalse(op.needsWeight(), op + " requires its weight");
         Inputs in = Inputs.random(TestData.rows(RowKind.RANDOM, 5, 33, 3), 5, 33, 4, false);
         onBackend(backend, k -> assertMatchesReference(op, in, op.run(k, in, Placement.SEPARATE)));
+    }
+
+    static Stream<Arguments> opWithOptionalWeightBackend() {
+        return opBackend().filter(a -> !((NormCase) a.get()[0]).needsWeight());
     }
 
     static Stream<Arguments> opBackend() {
@@ -134,7 +139,7 @@ class NormalizationContractTest {
     @EnumSource(Backend.class)
     void batchnormTrainNeedsTwoRows(Backend backend) {
         Inputs in = Inputs.random(TestData.rows(RowKind.RANDOM, 1, 8, 1), 1, 8, 2, true);
-        Kernels k = TestData.kernelsOrSkip(backend);
+        Kernels k = TestData.kernelsOf(backend);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> NormCase.BATCHNORM_TRAIN.run(k, in, Placement.SEPARATE));
         assertTrue(e.getMessage().contains("Expected more than 1 value per channel"),

@@ -7,7 +7,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.Assumptions;
 
 /** Test inputs (seeded random and adversarial rows), off-heap copies, tolerant comparisons, backend gating. */
 final class TestData {
@@ -79,22 +78,13 @@ final class TestData {
         }
     }
 
-    /** The backend's (checked) kernels; skips the test when this branch has no such backend yet. */
-    static Kernels kernelsOrSkip(Backend backend) {
-        try {
-            return backend.kernels();
-        } catch (UnsupportedOperationException | UnsatisfiedLinkError e) {
-            Assumptions.abort(backend + " backend is not available here: " + e.getMessage());
-            throw e; // not reached
-        }
+    /** The backend's (checked) kernels; every backend must be available (a load failure fails the test). */
+    static Kernels kernelsOf(Backend backend) {
+        return backend.kernels();
     }
 
-    /** Runs {@code call} on the backend's kernels; skips the test when this branch has no such backend yet. */
+    /** Runs {@code call} on the backend's kernels. */
     static void onBackend(Backend backend, Consumer<Kernels> call) {
-        try {
-            call.accept(backend.kernels());
-        } catch (UnsupportedOperationException | UnsatisfiedLinkError e) {
-            Assumptions.abort(backend + " backend is not available here: " + e.getMessage());
-        }
+        call.accept(backend.kernels());
     }
 }
