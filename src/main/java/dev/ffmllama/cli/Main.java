@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
                 InfoCommand.class,
                 TokenizeCommand.class,
                 NormCommand.class,
+                SynthCommand.class,
+                InspectCommand.class,
         })
 public final class Main implements Runnable {
 

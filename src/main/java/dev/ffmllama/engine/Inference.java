@@ -74,6 +74,14 @@ public final class Inference implements AutoCloseable {
         decoder.forward(tokens, from, rows, pos0, state, cache, Decoder.Logits.ALL);
     }
 
+    /**
+     * Attaches a probe that sees every activation of later forward passes ({@code inspect --stats});
+     * null detaches it. Without one the decoder pays a null check per probe site.
+     */
+    public void probe(DecoderProbe probe) {
+        decoder.probe(probe);
+    }
+
     /** Logits buffer {@code [maxBatch, vocab]} of the last forward pass. */
     public MemorySegment logits() {
         return state.logits;

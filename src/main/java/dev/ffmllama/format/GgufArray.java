@@ -62,6 +62,11 @@ public final class GgufArray {
         return new String(rawStrings()[i], StandardCharsets.UTF_8);
     }
 
+    /** The element array as held (for writers that copy an array of any element type). */
+    Object elements() {
+        return elements;
+    }
+
     public GgufArray[] arrays() {
         require(elementType == GgufValueType.ARRAY, "arrays");
         return (GgufArray[]) elements;

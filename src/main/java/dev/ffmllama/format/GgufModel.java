@@ -135,17 +135,22 @@ public final class GgufModel implements ModelFile {
                     + java.util.Arrays.toString(embShape) + ", expected [vocab, dim]");
         }
         int nHeads = md.getInt(p + "attention.head_count");
+        int nLayers = md.getInt(p + "block_count");
+        NormSpec norm = readNormSpec(md, source, p, nLayers);
+        String epsKey = p + (norm.type() == NormSpec.Type.LAYERNORM
+                ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon");
         ModelConfig config = new ModelConfig(
                 md.getInt(p + "embedding_length"),
                 md.getInt(p + "feed_forward_length"),
-                md.getInt(p + "block_count"),
+                nLayers,
                 nHeads,
                 md.getInt(p + "attention.head_count_kv", nHeads),
                 (int) embShape[0],
                 md.getInt(p + "context_length"),
                 md.getFloat(p + "rope.freq_base", 10000f),
-                md.getFloat(p + "attention.layer_norm_rms_epsilon", 1e-5f),
-                gguf.tensorInfo(OUTPUT).isEmpty()).validate(source);
+                md.getFloat(epsKey, 1e-5f),
+                gguf.tensorInfo(OUTPUT).isEmpty(),
+                norm).validate(source);
         String ropeDims = p + "rope.dimension_count";
         if (md.has(ropeDims) && md.getLong(ropeDims) != config.headSize()) {
             throw new ModelFormatException(source + ": " + ropeDims + " = " + md.getLong(ropeDims)
@@ -154,10 +159,40 @@ public final class GgufModel implements ModelFile {
         return config;
     }
 
+    /**
+     * The normalization variant: {@code <arch>.norm_type} (rmsnorm | layernorm),
+     * {@code <arch>.norm_placement} (pre | post | sandwich | deepnorm) and {@code <arch>.deepnorm_alpha}
+     * (default (2N)^¼). Absent keys mean LLaMA's Pre-RMSNorm.
+     */
+    private static NormSpec readNormSpec(GgufMetadata md, String source, String p, int nLayers) {
+        NormSpec.Type type;
+        NormSpec.Placement placement;
+        try {
+            type = NormSpec.Type.parse(md.getString(p + "norm_type", NormSpec.Type.RMSNORM.key()));
+            placement = NormSpec.Placement.parse(md.getString(p + "norm_placement", NormSpec.Placement.PRE.key()));
+        } catch (IllegalArgumentException e) {
+            throw new ModelFormatException(source + ": " + e.getMessage());
+        }
+        String alphaKey = p + "deepnorm_alpha";
+        if (placement != NormSpec.Placement.DEEPNORM) {
+            if (md.has(alphaKey)) {
+                throw new ModelFormatException(source + ": " + alphaKey + " is set but " + p + "norm_placement is "
+                        + placement.key() + ", not deepnorm");
+            }
+            return new NormSpec(type, placement, 1f);
+        }
+        float alpha = md.getFloat(alphaKey, NormSpec.defaultDeepNormAlpha(Math.max(nLayers, 1)));
+        if (!(alpha > 0) || Float.isInfinite(alpha)) {
+            throw new ModelFormatException(source + ": " + alphaKey + " = " + alpha + " is not a positive number");
+        }
+        return new NormSpec(type, placement, alpha);
+    }
+
     private void checkTensorShapes() {
         for (Map.Entry<String, long[]> e : LlamaTensorLayout.expectedShapes(config).entrySet()) {
             String name = e.getKey();
             if (name.equals(OUTPUT) && config.sharedClassifier()) continue;
+            if (LlamaTensorLayout.isOptional(name) && !name.equals(OUTPUT) && gguf.tensorInfo(name).isEmpty()) continue;
             GgufTensorInfo info = gguf.tensorInfo(name)
                     .orElseThrow(() -> new ModelFormatException(gguf.source() + ": has no tensor " + name
                             + ", which a llama model with " + config.nLayers() + " blocks needs"));

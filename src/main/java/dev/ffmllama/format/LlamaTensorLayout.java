@@ -12,6 +12,8 @@ public final class LlamaTensorLayout {
     public static final String TOKEN_EMBEDDING = "token_embd.weight";
     public static final String OUTPUT_NORM = "output_norm.weight";
     public static final String OUTPUT = "output.weight";
+    /** LayerNorm bias of the final norm (LayerNorm models only). */
+    public static final String OUTPUT_NORM_BIAS = "output_norm.bias";
 
     /** Per-block tensor suffixes, in llama2.c checkpoint order. */
     public static final String ATTN_NORM = "attn_norm.weight";
@@ -23,6 +25,14 @@ public final class LlamaTensorLayout {
     public static final String FFN_GATE = "ffn_gate.weight";
     public static final String FFN_DOWN = "ffn_down.weight";
     public static final String FFN_UP = "ffn_up.weight";
+    /** LayerNorm biases of the block norms (LayerNorm models only). */
+    public static final String ATTN_NORM_BIAS = "attn_norm.bias";
+    public static final String FFN_NORM_BIAS = "ffn_norm.bias";
+    /** The sandwich placement's norms of the sublayer outputs (llama.cpp's Gemma-2 names), and their biases. */
+    public static final String POST_ATTN_NORM = "post_attention_norm.weight";
+    public static final String POST_FFN_NORM = "post_ffw_norm.weight";
+    public static final String POST_ATTN_NORM_BIAS = "post_attention_norm.bias";
+    public static final String POST_FFN_NORM_BIAS = "post_ffw_norm.bias";
 
     private LlamaTensorLayout() {
     }
@@ -32,23 +42,46 @@ public final class LlamaTensorLayout {
         return "blk." + layer + "." + suffix;
     }
 
-    /** Every tensor of the model with its shape, in a stable order; includes {@link #OUTPUT}. */
+    /**
+     * Every tensor of the model with its shape, in a stable order; includes {@link #OUTPUT} and
+     * {@link #OUTPUT_NORM} (see {@link #isOptional}), and the biases and extra norms the config's
+     * {@link NormSpec} implies.
+     */
     public static Map<String, long[]> expectedShapes(ModelConfig c) {
         Map<String, long[]> shapes = new LinkedHashMap<>();
+        NormSpec norm = c.norm();
+        long[] vector = {c.dim()};
         shapes.put(TOKEN_EMBEDDING, new long[] {c.vocabSize(), c.dim()});
         for (int l = 0; l < c.nLayers(); l++) {
-            shapes.put(block(l, ATTN_NORM), new long[] {c.dim()});
+            shapes.put(block(l, ATTN_NORM), vector);
+            if (norm.hasBias()) shapes.put(block(l, ATTN_NORM_BIAS), vector);
             shapes.put(block(l, ATTN_Q), new long[] {c.dim(), c.dim()});
             shapes.put(block(l, ATTN_K), new long[] {c.kvDim(), c.dim()});
             shapes.put(block(l, ATTN_V), new long[] {c.kvDim(), c.dim()});
             shapes.put(block(l, ATTN_OUTPUT), new long[] {c.dim(), c.dim()});
-            shapes.put(block(l, FFN_NORM), new long[] {c.dim()});
+            shapes.put(block(l, FFN_NORM), vector);
+            if (norm.hasBias()) shapes.put(block(l, FFN_NORM_BIAS), vector);
             shapes.put(block(l, FFN_GATE), new long[] {c.hiddenDim(), c.dim()});
             shapes.put(block(l, FFN_DOWN), new long[] {c.dim(), c.hiddenDim()});
             shapes.put(block(l, FFN_UP), new long[] {c.hiddenDim(), c.dim()});
+            if (norm.hasPostSublayerNorms()) {
+                shapes.put(block(l, POST_ATTN_NORM), vector);
+                if (norm.hasBias()) shapes.put(block(l, POST_ATTN_NORM_BIAS), vector);
+                shapes.put(block(l, POST_FFN_NORM), vector);
+                if (norm.hasBias()) shapes.put(block(l, POST_FFN_NORM_BIAS), vector);
+            }
         }
-        shapes.put(OUTPUT_NORM, new long[] {c.dim()});
+        shapes.put(OUTPUT_NORM, vector);
+        if (norm.hasBias()) shapes.put(OUTPUT_NORM_BIAS, vector);
         shapes.put(OUTPUT, new long[] {c.vocabSize(), c.dim()});
         return shapes;
+    }
+
+    /**
+     * Tensors a file may leave out: the classifier (tied to the embedding) and the final norm (the
+     * logits then read the last hidden state directly, as in a Post-LN model without a final norm).
+     */
+    public static boolean isOptional(String name) {
+        return name.equals(OUTPUT) || name.equals(OUTPUT_NORM) || name.equals(OUTPUT_NORM_BIAS);
     }
 }

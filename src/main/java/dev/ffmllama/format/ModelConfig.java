@@ -11,11 +11,38 @@ package dev.ffmllama.format;
  * @param vocabSize        tokens in the vocabulary / rows of the classifier
  * @param contextLength    maximum positions (KV-cache length)
  * @param ropeTheta        RoPE base frequency
- * @param normEps          RMSNorm epsilon
+ * @param normEps          epsilon of the model's norm (RMSNorm or LayerNorm, see {@code norm})
  * @param sharedClassifier true when the classifier is the token embedding (tied weights)
+ * @param norm             norm type and placement ({@link NormSpec#PRE_RMSNORM} for LLaMA)
  */
 public record ModelConfig(int dim, int hiddenDim, int nLayers, int nHeads, int nKvHeads, int vocabSize,
-                          int contextLength, float ropeTheta, float normEps, boolean sharedClassifier) {
+                          int contextLength, float ropeTheta, float normEps, boolean sharedClassifier,
+                          NormSpec norm) {
+
+    /** A LLaMA (Pre-RMSNorm) config, as every llama2.c checkpoint and plain llama GGUF file has. */
+    public ModelConfig(int dim, int hiddenDim, int nLayers, int nHeads, int nKvHeads, int vocabSize,
+                       int contextLength, float ropeTheta, float normEps, boolean sharedClassifier) {
+        this(dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, contextLength, ropeTheta, normEps, sharedClassifier,
+                NormSpec.PRE_RMSNORM);
+    }
+
+    public ModelConfig {
+        java.util.Objects.requireNonNull(norm, "norm");
+    }
+
+    /** The same config with another normalization. */
+    public ModelConfig withNorm(NormSpec spec) {
+        return new ModelConfig(dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, contextLength, ropeTheta, normEps,
+                sharedClassifier, spec);
+    }
+
+    public NormSpec.Type normType() {
+        return norm.type();
+    }
+
+    public NormSpec.Placement normPlacement() {
+        return norm.placement();
+    }
 
     public int headSize() {
         return dim / nHeads;
