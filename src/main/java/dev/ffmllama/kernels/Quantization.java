@@ -55,6 +55,17 @@ public final class Quantization {
         for (long i = 0; i < n; i++) dst.setAtIndex(JAVA_FLOAT, i, valueAt(type, src, i));
     }
 
+    /**
+     * Dequantizes row {@code row} ({@code n} values) of a {@code [*, n]} matrix stored in {@code type}'s layout
+     * into {@code dst} floats {@code [dstAt, dstAt + n)}: the embedding lookup of a quantized token table.
+     * Allocation-free (no slices); the caller checks the bounds.
+     */
+    public static void dequantizeRow(WeightType type, MemorySegment src, long row, long n, MemorySegment dst,
+                                     long dstAt) {
+        long first = row * n; // element index: valueAt finds the block (rows are whole blocks)
+        for (long j = 0; j < n; j++) dst.setAtIndex(JAVA_FLOAT, dstAt + j, valueAt(type, src, first + j));
+    }
+
     /** Value {@code i} of a row (or tensor) stored in {@code type}'s layout, exactly. */
     public static float valueAt(WeightType type, MemorySegment data, long i) {
         return switch (type) {

@@ -40,6 +40,10 @@ class TypedWeightsTest {
                 Quantization.dequantize(t.type(), t.data(), values, n);
                 Quantization.quantize(t.type(), values, requantized, n);
                 assertEquals(-1L, t.data().mismatch(requantized), info.name() + ": re-quantized bytes differ");
+                MemorySegment lastRow = arena.allocate(t.cols() * Float.BYTES, 64);
+                Quantization.dequantizeRow(t.type(), t.data(), t.rows() - 1, t.cols(), lastRow, 0);
+                assertEquals(-1L, lastRow.mismatch(values.asSlice((t.rows() - 1) * t.cols() * Float.BYTES)),
+                        info.name() + ": dequantizeRow differs from dequantize");
                 matrices++;
             }
             assertEquals(30, matrices);
