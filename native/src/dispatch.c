@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "../include/ffmllama.h"
+#include "../include/ffmllama_quant.h"
 #include "variant.h"
 
 #define FFM_API __attribute__((visibility("default")))
@@ -184,4 +185,42 @@ FFM_API void ffm_attention(const float *q, const float *k_cache, const float *v_
                            int64_t n_heads, int64_t n_kv_heads, int64_t head_size) {
     kernels()->attention(q, k_cache, v_cache, out, scratch, rows, pos0, n_heads, n_kv_heads,
                          head_size);
+}
+
+/* ---- ffmllama_quant.h: typed-weight linear layers ------------------------------------------- */
+
+FFM_API void ffm_matmul_q8_0(const void *w, const float *x, float *y, int64_t rows, int64_t in,
+                             int64_t out) {
+    kernels()->matmul_q8_0(w, x, y, rows, in, out, 0, out);
+}
+
+FFM_API void ffm_matmul_q4_0(const void *w, const float *x, float *y, int64_t rows, int64_t in,
+                             int64_t out) {
+    kernels()->matmul_q4_0(w, x, y, rows, in, out, 0, out);
+}
+
+FFM_API void ffm_matmul_f16(const void *w, const float *x, float *y, int64_t rows, int64_t in,
+                            int64_t out) {
+    kernels()->matmul_f16(w, x, y, rows, in, out, 0, out);
+}
+
+FFM_API void ffm_matmul_bf16(const void *w, const float *x, float *y, int64_t rows, int64_t in,
+                             int64_t out) {
+    kernels()->matmul_bf16(w, x, y, rows, in, out, 0, out);
+}
+
+FFM_API int ffm_matmul_typed_cols(int32_t type, const void *w, const float *x, float *y,
+                                  int64_t rows, int64_t in, int64_t out, int64_t col_begin,
+                                  int64_t col_end) {
+    const ffm_kernel_table *k = kernels();
+    ffm_typed_matmul_fn fn;
+    switch (type) {
+    case FFM_WEIGHT_Q8_0: fn = k->matmul_q8_0; break;
+    case FFM_WEIGHT_Q4_0: fn = k->matmul_q4_0; break;
+    case FFM_WEIGHT_F16: fn = k->matmul_f16; break;
+    case FFM_WEIGHT_BF16: fn = k->matmul_bf16; break;
+    default: return -1;
+    }
+    fn(w, x, y, rows, in, out, col_begin, col_end);
+    return 0;
 }

@@ -21,4 +21,8 @@ const ffm_kernel_table FFM_TABLE_NAME(FFM_VARIANT_SUFFIX) = {
     .silu_mul = FFM_VARIANT(silu_mul),
     .add = FFM_VARIANT(add),
     .attention = FFM_VARIANT(attention),
+    .matmul_q8_0 = FFM_VARIANT(matmul_q8_0),
+    .matmul_q4_0 = FFM_VARIANT(matmul_q4_0),
+    .matmul_f16 = FFM_VARIANT(matmul_f16),
+    .matmul_bf16 = FFM_VARIANT(matmul_bf16),
 };

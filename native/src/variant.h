@@ -19,6 +19,10 @@
 #define FFM_VARIANT(name) FFM_CONCAT(ffm_, name, FFM_VARIANT_SUFFIX)
 #endif
 
+/* A linear layer on typed weights, outputs [col_begin, col_end) only (see ffmllama_quant.h). */
+typedef void (*ffm_typed_matmul_fn)(const void *w, const float *x, float *y, int64_t rows,
+                                    int64_t in, int64_t out, int64_t col_begin, int64_t col_end);
+
 /*
  * The kernels of one variant, as function pointers. table.c fills one per variant
  * (ffm_kernels_<suffix>); dispatch.c points the public API at one of them.
@@ -51,6 +55,8 @@ typedef struct ffm_kernel_table {
     void (*attention)(const float *q, const float *k_cache, const float *v_cache, float *out,
                       float *scratch, int64_t rows, int64_t pos0, int64_t n_heads,
                       int64_t n_kv_heads, int64_t head_size);
+    /* ffmllama_quant.h: y[:, col_begin..col_end) of x . W^T for one weight type (quant.c) */
+    ffm_typed_matmul_fn matmul_q8_0, matmul_q4_0, matmul_f16, matmul_bf16;
 } ffm_kernel_table;
 
 extern const ffm_kernel_table ffm_kernels_baseline;
@@ -88,6 +94,14 @@ void FFM_VARIANT(add)(const float *a, const float *b, float *out, int64_t n);
 void FFM_VARIANT(attention)(const float *q, const float *k_cache, const float *v_cache,
                             float *out, float *scratch, int64_t rows, int64_t pos0,
                             int64_t n_heads, int64_t n_kv_heads, int64_t head_size);
+void FFM_VARIANT(matmul_q8_0)(const void *w, const float *x, float *y, int64_t rows, int64_t in,
+                              int64_t out, int64_t col_begin, int64_t col_end);
+void FFM_VARIANT(matmul_q4_0)(const void *w, const float *x, float *y, int64_t rows, int64_t in,
+                              int64_t out, int64_t col_begin, int64_t col_end);
+void FFM_VARIANT(matmul_f16)(const void *w, const float *x, float *y, int64_t rows, int64_t in,
+                             int64_t out, int64_t col_begin, int64_t col_end);
+void FFM_VARIANT(matmul_bf16)(const void *w, const float *x, float *y, int64_t rows, int64_t in,
+                              int64_t out, int64_t col_begin, int64_t col_end);
 #endif
 
 #endif /* FFMLLAMA_VARIANT_H */

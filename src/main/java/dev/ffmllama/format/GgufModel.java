@@ -5,6 +5,7 @@ import static dev.ffmllama.format.LlamaTensorLayout.TOKEN_EMBEDDING;
 
 import dev.ffmllama.tensor.DType;
 import dev.ffmllama.tensor.Tensor;
+import dev.ffmllama.tensor.WeightType;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -103,6 +104,24 @@ public final class GgufModel implements ModelFile {
                     + " (general.alignment " + gguf.alignment() + ")");
         }
         return Tensor.wrap(data, DType.F32, info.shape());
+    }
+
+    @Override
+    public TypedTensor weight(String name, long... expectedShape) {
+        String stored = name.equals(OUTPUT) && config.sharedClassifier() ? TOKEN_EMBEDDING : name;
+        GgufTensorInfo info = gguf.tensorInfo(stored)
+                .orElseThrow(() -> TensorChecks.missing(gguf.source(), name, tensorNames));
+        WeightType type = WeightType.byGgmlId(info.type().id());
+        if (type == null) {
+            throw new ModelFormatException(gguf.source() + ": tensor " + name + " has type " + info.type()
+                    + ", which is not supported (supported: F32, F16, BF16, Q8_0, Q4_0)");
+        }
+        if (type == WeightType.F32) {
+            Tensor t = tensor(name, expectedShape);
+            return new TypedTensor(type, t.segment(), t.shape());
+        }
+        TensorChecks.checkShape(gguf.source(), name, info.shape(), expectedShape);
+        return new TypedTensor(type, gguf.tensorData(info), info.shape());
     }
 
     @Override

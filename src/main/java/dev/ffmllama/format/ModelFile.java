@@ -1,6 +1,7 @@
 package dev.ffmllama.format;
 
 import dev.ffmllama.tensor.Tensor;
+import dev.ffmllama.tensor.WeightType;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
@@ -44,6 +45,17 @@ public interface ModelFile extends AutoCloseable {
      * mapping, valid until {@link #close()}.
      */
     Tensor tensor(String name, long... expectedShape);
+
+    /**
+     * The tensor with that name in its stored type (F32, F16, BF16, Q8_0 or Q4_0), for the linear layers
+     * ({@code Kernels.matmul(WeightType, ...)}). Same checks as {@link #tensor}; an unsupported type names
+     * itself and the supported ones. Formats that only store float32 (llama2.c) serve {@link #tensor}'s
+     * F32 data.
+     */
+    default TypedTensor weight(String name, long... expectedShape) {
+        Tensor t = tensor(name, expectedShape);
+        return new TypedTensor(WeightType.F32, t.segment(), t.shape());
+    }
 
     /** The vocabulary embedded in the file (GGUF), or empty (llama2.c checkpoints). */
     Optional<Vocabulary> vocabulary();

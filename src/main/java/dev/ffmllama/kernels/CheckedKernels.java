@@ -1,5 +1,6 @@
 package dev.ffmllama.kernels;
 
+import dev.ffmllama.tensor.WeightType;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -193,6 +194,40 @@ final class CheckedKernels implements Kernels {
         if (rows > 0) raw.matmul(w, x, y, rows, in, out);
     }
 
+    @Override
+    public void matmul(WeightType type, MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in,
+                       long out) {
+        if (type == null) throw new IllegalArgumentException("weight type is required");
+        if (type == WeightType.F32) {
+            matmul(w, x, y, rows, in, out);
+            return;
+        }
+        requireNonNegative("rows", rows);
+        requirePositive("in", in);
+        requirePositive("out", out);
+        if (in % type.blockSize() != 0) {
+            throw new IllegalArgumentException("in = " + in + " is not a multiple of the " + type + " block size "
+                    + type.blockSize() + " (each weight row must be whole blocks)");
+        }
+        long weightBytes;
+        try {
+            weightBytes = type.byteSize(out, in);
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("out*in overflows for " + type + ": " + out + " * " + in);
+        }
+        requireSegment("weight", w);
+        if (w.byteSize() < weightBytes) {
+            throw new IllegalArgumentException("weight holds " + w.byteSize() + " bytes but a [" + out + ", " + in
+                    + "] " + type + " matrix (out * in/" + type.blockSize() + " * " + type.blockBytes()
+                    + ") needs " + weightBytes);
+        }
+        floats("x", x, product("rows*in", rows, in, 1), "rows*in");
+        floats("y", y, product("rows*out", rows, out, 1), "rows*out");
+        disjoint("y", y, "x", x);
+        disjoint("y", y, "weight", w);
+        if (rows > 0) raw.matmul(type, w, x, y, rows, in, out);
+    }
+
     // ---- the checks --------------------------------------------------------------------------------
 
     /** The checks every normalization shares: sizes, eps, and the [rows, d] operands x and y; returns rows*d. */
@@ -226,11 +261,7 @@ final class CheckedKernels implements Kernels {
 
     /** A required operand of at least {@code count} floats ({@code formula} says where the count comes from). */
     private static void floats(String name, MemorySegment s, long count, String formula) {
-        if (s == null) throw new IllegalArgumentException(name + " is required but was null");
-        if (!s.scope().isAlive()) throw new IllegalStateException(name + " has been freed (its arena is closed)");
-        if (!s.isNative()) {
-            throw new IllegalArgumentException(name + " is a heap segment; kernels need off-heap (native) memory");
-        }
+        requireSegment(name, s);
         if (s.address() % Float.BYTES != 0) {
             throw new IllegalArgumentException(name + " is not float-aligned (address 0x"
                     + Long.toHexString(s.address()) + ")");
@@ -239,6 +270,15 @@ final class CheckedKernels implements Kernels {
         if (s.byteSize() < needed) {
             throw new IllegalArgumentException(name + " holds " + s.byteSize() / Float.BYTES + " floats ("
                     + s.byteSize() + " bytes) but " + formula + " = " + count + " floats are needed");
+        }
+    }
+
+    /** Non-null, alive and off-heap (any alignment: typed weights are byte-packed). */
+    private static void requireSegment(String name, MemorySegment s) {
+        if (s == null) throw new IllegalArgumentException(name + " is required but was null");
+        if (!s.scope().isAlive()) throw new IllegalStateException(name + " has been freed (its arena is closed)");
+        if (!s.isNative()) {
+            throw new IllegalArgumentException(name + " is a heap segment; kernels need off-heap (native) memory");
         }
     }
 

@@ -1,7 +1,10 @@
 package dev.ffmllama.kernels;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
 
+import dev.ffmllama.tensor.WeightType;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -193,6 +196,38 @@ class JavaKernels implements Kernels {
         }
     }
 
+    @Override
+    public void matmul(WeightType type, MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in,
+                       long out) {
+        if (type == WeightType.F32) {
+            matmul(w, x, y, rows, in, out);
+            return;
+        }
+        typedMatmulOutputs(type, w, x, y, rows, in, out, 0, out);
+    }
+
+    /**
+     * The typed matmul for outputs (weight rows, columns of y) {@code [outFrom, outTo)} only. Each x row is
+     * dotted with each weight row through the type's dot primitive; the weight row is dequantized on the fly.
+     */
+    void typedMatmulOutputs(WeightType type, MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in,
+                            long out, long outFrom, long outTo) {
+        long rowBytes = type.rowBytes(in);
+        for (long r = 0; r < rows; r++) {
+            for (long o = outFrom; o < outTo; o++) {
+                long wAt = o * rowBytes;
+                float v = switch (type) {
+                    case F32 -> dot(x, r * in, w, o * in, in);
+                    case F16 -> dotF16(w, wAt, x, r * in, in);
+                    case BF16 -> dotBf16(w, wAt, x, r * in, in);
+                    case Q8_0 -> dotQ8_0(w, wAt, x, r * in, in);
+                    case Q4_0 -> dotQ4_0(w, wAt, x, r * in, in);
+                };
+                y.setAtIndex(JAVA_FLOAT, r * out + o, v);
+            }
+        }
+    }
+
     // ---- row building blocks shared by the ops ---------------------------------------------------
 
     /** RMSNorm of every row; {@code weightOffset} is 0 for plain RMSNorm and 1 for Gemma's (1 + w). */
@@ -357,6 +392,59 @@ class JavaKernels implements Kernels {
         double s = 0;
         for (long i = 0; i < n; i++) {
             s += (double) a.getAtIndex(JAVA_FLOAT, aAt + i) * b.getAtIndex(JAVA_FLOAT, bAt + i);
+        }
+        return (float) s;
+    }
+
+    // ---- typed-weight dot primitives: one weight row (at byte wAt) . x[xAt, xAt + n) -----------------
+    // Scalar: every product in double, as dot() above. VectorKernels overrides these.
+
+    /** Σ w[j]·x[j] over an F16 row. */
+    protected float dotF16(MemorySegment w, long wAt, MemorySegment x, long xAt, long n) {
+        double s = 0;
+        for (long j = 0; j < n; j++) {
+            s += (double) Float.float16ToFloat(w.get(JAVA_SHORT_UNALIGNED, wAt + 2 * j)) * x.getAtIndex(JAVA_FLOAT, xAt + j);
+        }
+        return (float) s;
+    }
+
+    /** Σ w[j]·x[j] over a BF16 row. */
+    protected float dotBf16(MemorySegment w, long wAt, MemorySegment x, long xAt, long n) {
+        double s = 0;
+        for (long j = 0; j < n; j++) {
+            s += (double) Quantization.fromBf16(w.get(JAVA_SHORT_UNALIGNED, wAt + 2 * j))
+                    * x.getAtIndex(JAVA_FLOAT, xAt + j);
+        }
+        return (float) s;
+    }
+
+    /** Σ w[j]·x[j] over a Q8_0 row of n/32 blocks: Σ_blocks d · Σ q[j]·x[j]. */
+    protected float dotQ8_0(MemorySegment w, long wAt, MemorySegment x, long xAt, long n) {
+        double s = 0;
+        for (long b = 0; b < n / 32; b++) {
+            long block = wAt + b * 34;
+            double blockSum = 0;
+            for (int j = 0; j < 32; j++) {
+                blockSum += (double) w.get(JAVA_BYTE, block + 2 + j) * x.getAtIndex(JAVA_FLOAT, xAt + b * 32 + j);
+            }
+            s += Quantization.scale(w, block) * blockSum;
+        }
+        return (float) s;
+    }
+
+    /** Σ w[j]·x[j] over a Q4_0 row: low nibbles are elements 0..15 of a block, high nibbles 16..31. */
+    protected float dotQ4_0(MemorySegment w, long wAt, MemorySegment x, long xAt, long n) {
+        double s = 0;
+        for (long b = 0; b < n / 32; b++) {
+            long block = wAt + b * 18;
+            long xb = xAt + b * 32;
+            double blockSum = 0;
+            for (int j = 0; j < 16; j++) {
+                int packed = w.get(JAVA_BYTE, block + 2 + j) & 0xff;
+                blockSum += (double) ((packed & 0x0f) - 8) * x.getAtIndex(JAVA_FLOAT, xb + j)
+                        + (double) ((packed >>> 4) - 8) * x.getAtIndex(JAVA_FLOAT, xb + 16 + j);
+            }
+            s += Quantization.scale(w, block) * blockSum;
         }
         return (float) s;
     }

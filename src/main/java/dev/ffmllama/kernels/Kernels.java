@@ -1,6 +1,7 @@
 package dev.ffmllama.kernels;
 
 import dev.ffmllama.tensor.Tensor;
+import dev.ffmllama.tensor.WeightType;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -67,6 +68,24 @@ public interface Kernels {
      * ({@code sgemv} for one row, {@code sgemm} for several).
      */
     void matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out);
+
+    /**
+     * Linear layer on typed weights: {@code y[rows, out] = x[rows, in] · Wᵀ} where {@code W [out, in]} is stored
+     * in {@code type}'s layout ({@code type.byteSize(out, in)} bytes, any alignment; {@code in} a multiple of 32
+     * for the block-quantized types). x and y are float32; every weight is dequantized exactly and the products
+     * are summed in float32, so the result is the float32 matmul over the dequantized weights (not llama.cpp's
+     * quantized-activation scheme). {@link WeightType#F32} is {@link #matmul(MemorySegment, MemorySegment,
+     * MemorySegment, long, long, long)}. The native backend runs its own C kernels for the other types (not
+     * OpenBLAS).
+     */
+    default void matmul(WeightType type, MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in,
+                        long out) {
+        if (type == WeightType.F32) {
+            matmul(w, x, y, rows, in, out);
+            return;
+        }
+        throw new UnsupportedOperationException(backend() + " kernels do not implement " + type + " weights");
+    }
 
     // ---- tensor level: shape-checked conveniences ----------------------------------------------
 

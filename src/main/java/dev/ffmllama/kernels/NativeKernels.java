@@ -1,9 +1,11 @@
 package dev.ffmllama.kernels;
 
 import dev.ffmllama.bindings.kernels.ffmllama_h;
+import dev.ffmllama.bindings.kernels.ffmllama_quant_h;
 import dev.ffmllama.blas.Blas;
 import dev.ffmllama.nativelib.NativeLibrary;
 import dev.ffmllama.nativelib.NativeLibraryException;
+import dev.ffmllama.tensor.WeightType;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -22,6 +24,13 @@ import java.lang.invoke.MethodHandle;
  * jextract cannot emit linker options, so {@link Downcalls} builds those handles from the generated
  * {@code ffm_x$address()} and {@code ffm_x$descriptor()}; it is the one place that does. OpenBLAS
  * calls stay regular downcalls (long-running, multi-threaded). Nothing here allocates per call.
+ *
+ * <p>Typed-weight linear layers ({@code ffmllama_quant.h}) run our own C kernels, not OpenBLAS. Their
+ * one-row (decode) calls are critical too: a matvec streams at most the one weight matrix (a few ms
+ * for a 32000-row classifier), the same order as other short kernels. Several-row (prefill) calls
+ * can run for tens or hundreds of milliseconds, and a critical call holds off every GC safepoint for
+ * its whole duration, so those go through a regular downcall handle (its thread-state transition
+ * costs well under a microsecond, nothing next to the call).
  */
 final class NativeKernels implements Kernels {
     private final Blas blas;
@@ -68,6 +77,12 @@ final class NativeKernels implements Kernels {
         static final MethodHandle ADD = critical(ffmllama_h.ffm_add$address(), ffmllama_h.ffm_add$descriptor());
         static final MethodHandle ATTENTION =
                 critical(ffmllama_h.ffm_attention$address(), ffmllama_h.ffm_attention$descriptor());
+        /** Typed matmul, one x row (decode): short, critical. */
+        static final MethodHandle TYPED_MATVEC = critical(ffmllama_quant_h.ffm_matmul_typed_cols$address(),
+                ffmllama_quant_h.ffm_matmul_typed_cols$descriptor());
+        /** Typed matmul, several x rows (prefill): may be long, so a regular downcall (GC can proceed). */
+        static final MethodHandle TYPED_MATMUL = regular(ffmllama_quant_h.ffm_matmul_typed_cols$address(),
+                ffmllama_quant_h.ffm_matmul_typed_cols$descriptor());
 
         private Downcalls() {
         }
@@ -80,6 +95,11 @@ final class NativeKernels implements Kernels {
         @SuppressWarnings("restricted")
         private static MethodHandle critical(MemorySegment address, FunctionDescriptor descriptor) {
             return Linker.nativeLinker().downcallHandle(address, descriptor, Linker.Option.critical(false));
+        }
+
+        @SuppressWarnings("restricted")
+        private static MethodHandle regular(MemorySegment address, FunctionDescriptor descriptor) {
+            return Linker.nativeLinker().downcallHandle(address, descriptor);
         }
     }
 
@@ -228,6 +248,24 @@ final class NativeKernels implements Kernels {
     @Override
     public void matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
         blas.linear(w, x, y, rows, in, out);
+    }
+
+    @Override
+    public void matmul(WeightType type, MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in,
+                       long out) {
+        if (type == WeightType.F32) {
+            matmul(w, x, y, rows, in, out);
+            return;
+        }
+        int status;
+        try {
+            status = rows == 1
+                    ? (int) Downcalls.TYPED_MATVEC.invokeExact(type.ggmlId(), w, x, y, rows, in, out, 0L, out)
+                    : (int) Downcalls.TYPED_MATMUL.invokeExact(type.ggmlId(), w, x, y, rows, in, out, 0L, out);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+        if (status != 0) throw new IllegalStateException("the native library has no " + type + " matmul");
     }
 
     /** C's NULL for an absent optional operand ({@code w}, {@code b}, {@code gamma}, {@code beta}). */

@@ -2,8 +2,12 @@ package dev.ffmllama.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -30,6 +34,14 @@ final class VectorKernels extends JavaKernels {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> F_HALF =
             VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
+    /** Typed weights: as many bytes / shorts / ints as F has float lanes, so one load widens into one F. */
+    private static final VectorSpecies<Byte> WEIGHT_BYTES =
+            VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * Byte.SIZE)));
+    private static final VectorSpecies<Short> WEIGHT_SHORTS =
+            VectorSpecies.of(short.class, VectorShape.forBitSize(Math.max(64, F.length() * Short.SIZE)));
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    /** The typed-weight loops need 8 or 16 float lanes (a block of 32 is whole vectors, bytes load as >= 64 bits). */
+    private static final boolean TYPED_LANES_OK = F.length() == 8 || F.length() == 16;
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final long FLOAT_BYTES = Float.BYTES;
 
@@ -214,5 +226,88 @@ final class VectorKernels extends JavaKernels {
             FloatVector.fromMemorySegment(F, y, (yAt + i) * FLOAT_BYTES, ORDER).add(FloatVector.fromMemorySegment(F, x, (xAt + i) * FLOAT_BYTES, ORDER).mul(a)).intoMemorySegment(y, (yAt + i) * FLOAT_BYTES, ORDER);
         }
         super.axpy(a, x, xAt + end, y, yAt + end, n - end);
+    }
+
+    // ---- typed-weight dots: dequantize on the fly, float32 lanes -----------------------------------------
+    // Per block of 32: the products q·x are summed in one vector, which is then scaled by d into the row's
+    // accumulator (one FMA per block). Quantized values convert exactly to float (|q| <= 127).
+
+    @Override
+    protected float dotQ8_0(MemorySegment w, long wAt, MemorySegment x, long xAt, long n) {
+        if (!TYPED_LANES_OK) return super.dotQ8_0(w, wAt, x, xAt, n);
+        FloatVector acc = FloatVector.zero(F);
+        for (long b = 0; b < n / 32; b++) {
+            long block = wAt + b * 34;
+            long xb = (xAt + b * 32) * FLOAT_BYTES;
+            FloatVector blockSum = FloatVector.zero(F);
+            for (int c = 0; c < 32; c += F.length()) {
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(WEIGHT_BYTES, w, block + 2 + c, ORDER)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                blockSum = q.fma(FloatVector.fromMemorySegment(F, x, xb + c * FLOAT_BYTES, ORDER), blockSum);
+            }
+            acc = blockSum.fma(FloatVector.broadcast(F, Quantization.scale(w, block)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    protected float dotQ4_0(MemorySegment w, long wAt, MemorySegment x, long xAt, long n) {
+        if (!TYPED_LANES_OK) return super.dotQ4_0(w, wAt, x, xAt, n);
+        FloatVector acc = FloatVector.zero(F);
+        for (long b = 0; b < n / 32; b++) {
+            long block = wAt + b * 18;
+            long xb = (xAt + b * 32) * FLOAT_BYTES;
+            FloatVector blockSum = FloatVector.zero(F);
+            // bytes c.. hold elements c.. (low nibbles) and 16 + c.. (high nibbles)
+            for (int c = 0; c < 16; c += F.length()) {
+                ByteVector packed = ByteVector.fromMemorySegment(WEIGHT_BYTES, w, block + 2 + c, ORDER);
+                FloatVector lo = (FloatVector) packed.and((byte) 0x0f).sub((byte) 8)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                blockSum = lo.fma(FloatVector.fromMemorySegment(F, x, xb + c * FLOAT_BYTES, ORDER), blockSum);
+                blockSum = hi.fma(FloatVector.fromMemorySegment(F, x, xb + (16 + c) * FLOAT_BYTES, ORDER), blockSum);
+            }
+            acc = blockSum.fma(FloatVector.broadcast(F, Quantization.scale(w, block)), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * F16 lanes are decoded with integer ops: the 15 bits below the sign, shifted into a float's exponent and
+     * mantissa and multiplied by 2^112, give every finite half exactly (subnormals included); exponent 31
+     * (inf / NaN) is blended in separately, then the sign is OR-ed back.
+     */
+    @Override
+    protected float dotF16(MemorySegment w, long wAt, MemorySegment x, long xAt, long n) {
+        if (!TYPED_LANES_OK) return super.dotF16(w, wAt, x, xAt, n);
+        long end = F.loopBound(n);
+        FloatVector acc0 = FloatVector.zero(F);
+        for (long j = 0; j < end; j += F.length()) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(WEIGHT_SHORTS, w, wAt + 2 * j, ORDER)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            IntVector magnitude = h.and(0x7fff);
+            IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+            FloatVector finite = shifted.reinterpretAsFloats().mul(0x1p112f);
+            VectorMask<Float> special = magnitude.compare(VectorOperators.GE, 0x7c00).cast(F);
+            FloatVector value = finite.blend(shifted.or(0x7f800000).reinterpretAsFloats(), special);
+            FloatVector signed = value.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16))
+                    .reinterpretAsFloats();
+            acc0 = signed.fma(FloatVector.fromMemorySegment(F, x, (xAt + j) * FLOAT_BYTES, ORDER), acc0);
+        }
+        return acc0.reduceLanes(VectorOperators.ADD) + super.dotF16(w, wAt + 2 * end, x, xAt + end, n - end);
+    }
+
+    @Override
+    protected float dotBf16(MemorySegment w, long wAt, MemorySegment x, long xAt, long n) {
+        if (!TYPED_LANES_OK) return super.dotBf16(w, wAt, x, xAt, n);
+        long end = F.loopBound(n);
+        FloatVector acc0 = FloatVector.zero(F);
+        for (long j = 0; j < end; j += F.length()) {
+            FloatVector v = ((IntVector) ShortVector.fromMemorySegment(WEIGHT_SHORTS, w, wAt + 2 * j, ORDER)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = v.fma(FloatVector.fromMemorySegment(F, x, (xAt + j) * FLOAT_BYTES, ORDER), acc0);
+        }
+        return acc0.reduceLanes(VectorOperators.ADD) + super.dotBf16(w, wAt + 2 * end, x, xAt + end, n - end);
     }
 }
