@@ -5,10 +5,12 @@ import dev.ffmllama.format.ModelConfig;
 import dev.ffmllama.format.ModelFile;
 import dev.ffmllama.format.ModelFiles;
 import dev.ffmllama.format.ModelFormatException;
+import dev.ffmllama.tensor.WeightType;
 import dev.ffmllama.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -34,16 +36,23 @@ public final class Model implements AutoCloseable {
     private static final String BUNDLED_TOKENIZER = "tok512.bin";
 
     private final ModelFile file;
+    private final Arena convertedWeights; // off-heap copies made by LoadOptions.weights, else null
     private final Weights weights;
     private final Tokenizer tokenizer;
     /** Read-held while a session computes; write-held by close(), which so waits for them. */
     private final ReentrantReadWriteLock useLock = new ReentrantReadWriteLock();
     private volatile boolean closed;
 
-    private Model(ModelFile file, Tokenizer tokenizer) {
+    private Model(ModelFile file, Tokenizer tokenizer, WeightType convertTo) {
         this.file = file;
         this.tokenizer = tokenizer;
-        this.weights = new Weights(file);
+        this.convertedWeights = convertTo == null ? null : Arena.ofShared();
+        try {
+            this.weights = new Weights(file, convertTo, convertedWeights);
+        } catch (RuntimeException e) {
+            if (convertedWeights != null) convertedWeights.close();
+            throw e;
+        }
         if (tokenizer.size() != file.config().vocabSize()) {
             throw new ModelFormatException("tokenizer has " + tokenizer.size() + " tokens but the model "
                     + file.path().getFileName() + " has a vocabulary of " + file.config().vocabSize());
@@ -55,11 +64,17 @@ public final class Model implements AutoCloseable {
      * {@code tokenizer.bin} or {@code tok<vocab>.bin} beside it).
      */
     public static Model load(Path modelPath) {
-        return load(modelPath, null);
+        return load(modelPath, LoadOptions.defaults());
     }
 
     /** Loads a model with an explicit llama2.c tokenizer file ({@code null}: as {@link #load(Path)}). */
     public static Model load(Path modelPath, Path tokenizerPath) {
+        return load(modelPath, LoadOptions.defaults().withTokenizer(tokenizerPath));
+    }
+
+    /** Loads a model with the given options (tokenizer file, weight type conversion). */
+    public static Model load(Path modelPath, LoadOptions options) {
+        Path tokenizerPath = options.tokenizer();
         ModelFile file;
         try {
             file = ModelFiles.open(modelPath);
@@ -67,7 +82,7 @@ public final class Model implements AutoCloseable {
             throw new UncheckedIOException(modelPath + ": " + e.getMessage(), e);
         }
         try {
-            return new Model(file, openTokenizer(file, tokenizerPath));
+            return new Model(file, openTokenizer(file, tokenizerPath), options.weights());
         } catch (RuntimeException e) {
             file.close();
             throw e;
@@ -76,7 +91,17 @@ public final class Model implements AutoCloseable {
 
     /** The bundled stories260K model (MIT, karpathy/tinyllamas) with its 512-token tokenizer. */
     public static Model loadBundled() {
-        return load(extractResource(BUNDLED_MODEL), extractResource(BUNDLED_TOKENIZER));
+        return loadBundled(LoadOptions.defaults());
+    }
+
+    /** The bundled stories260K model with the given options (its tokenizer is always the bundled one). */
+    public static Model loadBundled(LoadOptions options) {
+        return load(extractResource(BUNDLED_MODEL), options.withTokenizer(extractResource(BUNDLED_TOKENIZER)));
+    }
+
+    /** Bytes of weights one decoded token reads (every matrix once, one embedding row). */
+    public long weightBytesPerToken() {
+        return weights.bytesReadPerToken();
     }
 
     private static Tokenizer openTokenizer(ModelFile file, Path tokenizerPath) {
@@ -173,6 +198,7 @@ public final class Model implements AutoCloseable {
         useLock.writeLock().lock();
         try {
             file.close();
+            if (convertedWeights != null && convertedWeights.scope().isAlive()) convertedWeights.close();
         } finally {
             useLock.writeLock().unlock();
         }

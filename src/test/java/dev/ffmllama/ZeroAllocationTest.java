@@ -16,8 +16,22 @@ class ZeroAllocationTest {
     @ParameterizedTest
     @EnumSource(Backend.class)
     void decodingAllocatesNothing(Backend backend) {
-        try (Model model = Model.load(SharedData.model("stories260K.bin"), SharedData.model("tok512.bin"));
-             Session session = model.newSession(SessionOptions.defaults().withBackend(backend).withSeed(42))) {
+        try (Model model = Model.load(SharedData.model("stories260K.bin"), SharedData.model("tok512.bin"))) {
+            assertNoAllocation(model, backend);
+        }
+    }
+
+    /** Quantized weights (Q8_0 matrices and a Q8_0 embedding looked up row by row). */
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void decodingQuantizedWeightsAllocatesNothing(Backend backend) {
+        try (Model model = Model.load(SharedData.golden("quant/tiny32-q8_0.gguf"))) {
+            assertNoAllocation(model, backend);
+        }
+    }
+
+    private static void assertNoAllocation(Model model, Backend backend) {
+        try (Session session = model.newSession(SessionOptions.defaults().withBackend(backend).withSeed(42))) {
             int[] prompt = {1};
             GenerationLimits limits = new GenerationLimits(400, false);
             TokenListener ignore = (token, pos) -> true;

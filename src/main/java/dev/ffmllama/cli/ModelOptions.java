@@ -1,8 +1,10 @@
 package dev.ffmllama.cli;
 
+import dev.ffmllama.LoadOptions;
 import dev.ffmllama.Model;
 import dev.ffmllama.SessionOptions;
 import dev.ffmllama.kernels.Backend;
+import dev.ffmllama.tensor.WeightType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -24,14 +26,26 @@ final class ModelOptions {
     @Option(names = "--threads", paramLabel = "N", defaultValue = "1", description = "threads for the linear layers (default ${DEFAULT-VALUE})")
     int threads;
 
+    @Option(names = "--weights", paramLabel = "TYPE",
+            description = "convert the weights at load time to f32, f16, bf16, q8_0 or q4_0 (default: as stored)")
+    String weights;
+
     Model load() {
+        LoadOptions options = LoadOptions.defaults().withWeights(weights == null ? null : parseWeightType(weights));
         if (model == null) {
             if (tokenizer != null) throw new UserException("--tokenizer needs --model");
-            return Model.loadBundled();
+            return Model.loadBundled(options);
         }
         requireFile(model, "model");
         if (tokenizer != null) requireFile(tokenizer, "tokenizer");
-        return Model.load(model, tokenizer);
+        return Model.load(model, options.withTokenizer(tokenizer));
+    }
+
+    static WeightType parseWeightType(String name) {
+        for (WeightType t : WeightType.values()) {
+            if (t.name().equalsIgnoreCase(name.trim())) return t;
+        }
+        throw new UserException("unknown weight type '" + name + "' (expected f32, f16, bf16, q8_0 or q4_0)");
     }
 
     SessionOptions sessionOptions() {

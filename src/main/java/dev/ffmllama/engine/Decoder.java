@@ -49,10 +49,9 @@ final class Decoder {
      * {@code pos0 + rows <= contextLength} and {@code rows <= s.maxBatch}.
      */
     void forward(int[] tokens, int from, int rows, int pos0, RunState s, KvCache cache, Logits logits) {
-        final long rowBytes = c.dim() * (long) Float.BYTES;
         // token embeddings -> residual stream x [rows, dim]
         for (int r = 0; r < rows; r++) {
-            MemorySegment.copy(w.tokenEmbedding, tokens[from + r] * rowBytes, s.x, r * rowBytes, rowBytes);
+            w.tokenEmbedding.copyRow(tokens[from + r], s.x, r);
         }
         MemorySegment hidden = switch (c.normPlacement()) {
             case PRE, SANDWICH -> preNormLayers(rows, pos0, s, cache);
@@ -161,32 +160,30 @@ final class Decoder {
     /** out = Wo · attention(RoPE(Wq in), RoPE(Wk in), Wv in), filling the KV cache; out may alias in. */
     private void attention(int l, MemorySegment in, MemorySegment out, int rows, int pos0, RunState s, KvCache cache) {
         LayerWeights lw = w.layers[l];
-        long dim = c.dim(), kvDim = c.kvDim();
-        k.matmul(lw.wq(), in, s.q, rows, dim, dim);
-        k.matmul(lw.wk(), in, s.k, rows, dim, kvDim);
-        k.matmul(lw.wv(), in, s.v, rows, dim, kvDim);
+        lw.wq().apply(k, in, s.q, rows);
+        lw.wk().apply(k, in, s.k, rows);
+        lw.wv().apply(k, in, s.v, rows);
         k.rope(s.q, rows, c.nHeads(), c.headSize(), pos0, c.ropeTheta());
         k.rope(s.k, rows, c.nKvHeads(), c.headSize(), pos0, c.ropeTheta());
         cache.store(l, s.k, s.v, pos0, rows);
         k.attention(s.q, cache.keys[l], cache.values[l], s.attnOut, s.scores, rows, pos0, c.nHeads(),
                 c.nKvHeads(), c.headSize());
-        k.matmul(lw.wo(), s.attnOut, out, rows, dim, dim);
+        lw.wo().apply(k, s.attnOut, out, rows);
     }
 
     /** SwiGLU feed-forward: out = W2(silu(W1 in) * W3 in); out may alias in. */
     private void feedForward(LayerWeights lw, MemorySegment in, MemorySegment out, int rows, RunState s) {
-        long dim = c.dim(), hidden = c.hiddenDim();
-        k.matmul(lw.ffnGate(), in, s.hb, rows, dim, hidden);
-        k.matmul(lw.ffnUp(), in, s.hb2, rows, dim, hidden);
-        k.siluMul(s.hb, s.hb2, s.hb, rows * hidden);
-        k.matmul(lw.ffnDown(), s.hb, out, rows, hidden, dim);
+        lw.ffnGate().apply(k, in, s.hb, rows);
+        lw.ffnUp().apply(k, in, s.hb2, rows);
+        k.siluMul(s.hb, s.hb2, s.hb, rows * c.hiddenDim());
+        lw.ffnDown().apply(k, s.hb, out, rows);
     }
 
     private void classify(MemorySegment hidden, int rows, RunState s, Logits logits) {
         long dim = c.dim();
         switch (logits) {
             case NONE -> { }
-            case ALL -> k.matmul(w.classifier, hidden, s.logits, rows, dim, c.vocabSize());
+            case ALL -> w.classifier.apply(k, hidden, s.logits, rows);
             case LAST -> {
                 MemorySegment last = hidden;
                 if (rows > 1) {
@@ -194,7 +191,7 @@ final class Decoder {
                     MemorySegment.copy(hidden, (rows - 1) * rowBytes, s.lastRow, 0, rowBytes);
                     last = s.lastRow;
                 }
-                k.matmul(w.classifier, last, s.logits, 1, dim, c.vocabSize());
+                w.classifier.apply(k, last, s.logits, 1);
             }
         }
     }

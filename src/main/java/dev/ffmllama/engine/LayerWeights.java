@@ -1,9 +1,8 @@
 package dev.ffmllama.engine;
 
-import java.lang.foreign.MemorySegment;
-
 /**
- * One decoder block's weights: views into the mapped model file, row-major {@code [out, in]}.
+ * One decoder block's weights: matrices are {@link Linear}s {@code [out, in]} (views into the mapped
+ * model file, or converted copies); norms are float32.
  *
  * @param attnNorm     N1: the norm before attention (pre, sandwich) or after its residual add (post, DeepNorm)
  * @param wq           [dim, dim]
@@ -17,7 +16,7 @@ import java.lang.foreign.MemorySegment;
  * @param postAttnNorm PN1: the sandwich placement's norm of the attention output, else null
  * @param postFfnNorm  PN2: the sandwich placement's norm of the feed-forward output, else null
  */
-record LayerWeights(NormWeights attnNorm, MemorySegment wq, MemorySegment wk, MemorySegment wv, MemorySegment wo,
-                    NormWeights ffnNorm, MemorySegment ffnGate, MemorySegment ffnDown, MemorySegment ffnUp,
+record LayerWeights(NormWeights attnNorm, Linear wq, Linear wk, Linear wv, Linear wo,
+                    NormWeights ffnNorm, Linear ffnGate, Linear ffnDown, Linear ffnUp,
                     NormWeights postAttnNorm, NormWeights postFfnNorm) {
 }

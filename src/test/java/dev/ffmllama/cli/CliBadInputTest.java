@@ -134,6 +134,17 @@ class CliBadInputTest {
     }
 
     @Test
+    void weightsThatCannotBeQuantized() {
+        // stories260K's hidden size 172 is not a whole number of 32-value blocks
+        assertUserError(generate(MODEL, "--weights", "q8_0"), "ffn_down", "not whole blocks of 32");
+    }
+
+    @Test
+    void unknownWeightType() {
+        assertUserError(generate(MODEL, "--weights", "q3_k"), "unknown weight type");
+    }
+
+    @Test
     void missingModelFile() {
         assertUserError(generate(dir.resolve("nope.bin")), "does not exist");
     }
