@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 InfoCommand.class,
                 TokenizeCommand.class,
                 NormCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
 
