@@ -10,24 +10,28 @@ import java.lang.foreign.MemorySegment;
  * <p>Small calls run on the caller alone: below {@link #MIN_MATMUL_MACS} multiply-adds (or
  * {@link #MIN_ATTENTION_MACS} for attention) the handoff (~1 µs) costs more than the split saves
  * (stories260K's 64×64 projections stay single-threaded; stories15M's 288×288 ones are split).
+ * So do calls on segments the workers may not access (a confined arena's): same result, one thread.
  */
 final class ParallelRanges {
     static final long MIN_MATMUL_MACS = 1 << 16;
     static final long MIN_ATTENTION_MACS = 1 << 15;
 
     private final WorkerPool pool;
+    /** A worker thread: segments it can access are accessible to all of them. */
+    private final Thread worker;
     private final MatmulTask matmul;
     private final AttentionTask attention;
 
     ParallelRanges(JavaKernels kernels, WorkerPool pool) {
         this.pool = pool;
+        this.worker = pool.workerThreads()[0];
         this.matmul = new MatmulTask(kernels);
         this.attention = new AttentionTask(kernels);
     }
 
     /** Runs the matmul split over the pool and returns true, or returns false if it is too small to split. */
     boolean matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
-        if (rows * in * out < MIN_MATMUL_MACS) return false;
+        if (rows * in * out < MIN_MATMUL_MACS || !shared(w) || !shared(x) || !shared(y)) return false;
         MatmulTask t = matmul;
         t.w = w;
         t.x = x;
@@ -45,6 +49,7 @@ final class ParallelRanges {
         // score and weighted-sum work: every row r reads pos0 + r + 1 positions of every head
         long positionsRead = rows * pos0 + rows * (rows + 1) / 2;
         if (nHeads < 2 || 2 * positionsRead * nHeads * headSize < MIN_ATTENTION_MACS) return false;
+        if (!shared(q) || !shared(kCache) || !shared(vCache) || !shared(out) || !shared(scratch)) return false;
         AttentionTask t = attention;
         t.q = q;
         t.kCache = kCache;
@@ -58,6 +63,10 @@ final class ParallelRanges {
         t.headSize = headSize;
         pool.run(t, nHeads);
         return true;
+    }
+
+    private boolean shared(MemorySegment s) {
+        return s.isAccessibleBy(worker);
     }
 
     /** One share of a matmul: the outputs {@code [from, to)}. */

@@ -145,7 +145,9 @@ public final class WorkerPool implements AutoCloseable {
 
         @Override
         public void run() {
-            long seen = generation;
+            // Not `generation` read now: the first task may already have been published before this
+            // thread got to run; every worker is created while the generation is still 0.
+            long seen = 0;
             while (true) {
                 long current = awaitNewGeneration(seen);
                 if (current < 0) return;
