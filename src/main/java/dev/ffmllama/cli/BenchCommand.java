@@ -38,9 +38,13 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    /** Warm-up runs go on (at least one) until this much time was spent warming a configuration. */
-    private static final long MIN_WARMUP_NANOS = 1_500_000_000L;
-    private static final int MAX_WARMUP_RUNS = 30;
+    /**
+     * Warm-up runs go on (at least {@value #MIN_WARMUP_RUNS}) until this much time was spent warming a
+     * configuration: C2 needs a few seconds for the vector kernels (before that they box vectors).
+     */
+    private static final long MIN_WARMUP_NANOS = 3_000_000_000L;
+    private static final int MIN_WARMUP_RUNS = 2;
+    private static final int MAX_WARMUP_RUNS = 50;
     /** Name prefix of the worker threads {@code Backend.kernels(int)} starts. */
     private static final String WORKER_THREAD_PREFIX = "ffm-llama-";
 
@@ -159,7 +163,8 @@ final class BenchCommand implements Callable<Integer> {
         GenerationLimits limits = new GenerationLimits(newTokens, false);
         TokenListener ignore = (token, position) -> true;
         long warmStart = System.nanoTime();
-        for (int w = 0; w < MAX_WARMUP_RUNS && (w == 0 || System.nanoTime() - warmStart < MIN_WARMUP_NANOS); w++) {
+        for (int w = 0; w < MAX_WARMUP_RUNS
+                && (w < MIN_WARMUP_RUNS || System.nanoTime() - warmStart < MIN_WARMUP_NANOS); w++) {
             session.generate(prompt, limits, ignore);
         }
         long[] workers = sessionWorkerThreadIds();
