@@ -4,6 +4,7 @@ import dev.ffmllama.engine.Inference;
 import dev.ffmllama.engine.Sampler;
 import dev.ffmllama.engine.Weights;
 import dev.ffmllama.format.ModelConfig;
+import dev.ffmllama.kernels.SessionKernels;
 import dev.ffmllama.tensor.DType;
 import dev.ffmllama.tensor.Tensor;
 import dev.ffmllama.tokenizer.Tokenizer;
@@ -24,6 +25,7 @@ public final class Session implements AutoCloseable {
 
     private final Model model;
     private final SessionOptions options;
+    private final SessionKernels kernels; // owns the session's worker threads, if any
     private final Inference inference;
     private final int[] sequence; // BOS, prompt, generated: one more than the context (the last is not fed)
     private int length;           // tokens of the current sequence in `sequence`
@@ -34,7 +36,13 @@ public final class Session implements AutoCloseable {
         this.options = options;
         ModelConfig c = model.config();
         int context = options.contextLength() == 0 ? c.contextLength() : options.contextLength();
-        this.inference = new Inference(c, weights, options.backend().kernels(), context, options.prefillBatch());
+        this.kernels = options.backend().kernels(options.threads());
+        try {
+            this.inference = new Inference(c, weights, kernels.kernels(), context, options.prefillBatch());
+        } catch (RuntimeException | Error e) {
+            kernels.close();
+            throw e;
+        }
         this.sequence = new int[context + 1];
     }
 
@@ -158,10 +166,11 @@ public final class Session implements AutoCloseable {
         model.ensureOpen();
     }
 
-    /** Frees the KV cache and buffers. Idempotent. */
+    /** Frees the KV cache and buffers and stops the session's worker threads. Idempotent. */
     @Override
     public void close() {
         closed = true;
         inference.close();
+        kernels.close();
     }
 }

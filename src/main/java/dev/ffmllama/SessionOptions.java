@@ -6,7 +6,9 @@ import dev.ffmllama.kernels.Backend;
  * Settings of a {@link Session}. Defaults follow llama2.c: temperature 1.0, top-p 0.9, no top-k.
  *
  * @param backend       which kernels run the forward pass
- * @param threads       threads for the linear layers (OpenBLAS threads on the native backend)
+ * @param threads       threads of the forward pass: OpenBLAS threads for the native backend's linear layers;
+ *                      for vector and java, the session's own worker threads (threads - 1 plus the
+ *                      caller) splitting matmul rows and attention heads
  * @param temperature   0 = greedy
  * @param topP          nucleus sampling mass; >= 1 disables it
  * @param topK          keep the k most likely tokens; 0 disables it

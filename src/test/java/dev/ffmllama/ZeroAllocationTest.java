@@ -4,44 +4,74 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ffmllama.kernels.Backend;
+import java.lang.management.ManagementFactory;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import java.util.stream.Stream;
 
 /**
  * Steady-state decoding allocates nothing on the Java heap: after a warm-up generation (so the JIT
- * has compiled the loop and escape analysis has removed temporary objects), the bytes this thread
- * allocates while sampling 200+ tokens, as counted by ThreadMXBean, are 0.
+ * has compiled the loop and escape analysis has removed temporary objects), the bytes allocated
+ * while sampling 200+ tokens, as counted by ThreadMXBean, are 0 — on the calling thread and, with
+ * two threads, on the session's worker thread too.
  */
 class ZeroAllocationTest {
-    @ParameterizedTest
-    @EnumSource(Backend.class)
-    void decodingAllocatesNothing(Backend backend) {
+    private static final com.sun.management.ThreadMXBean MX =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    static Stream<Arguments> backendsAndThreads() {
+        return Stream.of(Backend.values()).flatMap(b -> Stream.of(Arguments.of(b, 1), Arguments.of(b, 2)));
+    }
+
+    @ParameterizedTest(name = "{0} threads={1}")
+    @MethodSource("backendsAndThreads")
+    void decodingAllocatesNothing(Backend backend, int threads) {
         try (Model model = Model.load(SharedData.model("stories260K.bin"), SharedData.model("tok512.bin"))) {
-            assertNoAllocation(model, backend);
+            assertNoAllocation(model, backend, threads);
         }
     }
 
     /** Quantized weights (Q8_0 matrices and a Q8_0 embedding looked up row by row). */
-    @ParameterizedTest
-    @EnumSource(Backend.class)
-    void decodingQuantizedWeightsAllocatesNothing(Backend backend) {
+    @ParameterizedTest(name = "{0} threads={1}")
+    @MethodSource("backendsAndThreads")
+    void decodingQuantizedWeightsAllocatesNothing(Backend backend, int threads) {
         try (Model model = Model.load(SharedData.golden("quant/tiny32-q8_0.gguf"))) {
-            assertNoAllocation(model, backend);
+            assertNoAllocation(model, backend, threads);
         }
     }
 
-    private static void assertNoAllocation(Model model, Backend backend) {
-        try (Session session = model.newSession(SessionOptions.defaults().withBackend(backend).withSeed(42))) {
+    private static void assertNoAllocation(Model model, Backend backend, int threads) {
+        try (Session session = model.newSession(SessionOptions.defaults().withBackend(backend).withThreads(threads)
+                     .withSeed(42))) {
             int[] prompt = {1};
             GenerationLimits limits = new GenerationLimits(400, false);
             TokenListener ignore = (token, pos) -> true;
+            long[] workers = workerThreadIds();
+            assertEquals(backend == Backend.NATIVE ? 0 : threads - 1, workers.length, "session worker threads");
             GenerationResult last = null;
+            long workerBytes = -1;
             for (int round = 0; round < 12; round++) {
+                long w0 = sum(MX.getThreadAllocatedBytes(workers));
                 last = session.generate(prompt, limits, ignore);
-                if (last.allocatedBytes() == 0) break;
+                workerBytes = sum(MX.getThreadAllocatedBytes(workers)) - w0;
+                if (last.allocatedBytes() == 0 && workerBytes == 0) break;
             }
             assertTrue(last.generatedTokens() >= 200, "generated only " + last.generatedTokens());
             assertEquals(0, last.allocatedBytes(), "heap bytes allocated over " + last.generatedTokens() + " tokens");
+            assertEquals(0, workerBytes, "heap bytes the worker threads allocated over a generation");
         }
+    }
+
+    /** The live worker threads of sessions (named ffm-llama-BACKEND-i); tests run one session at a time. */
+    private static long[] workerThreadIds() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("ffm-llama-"))
+                .mapToLong(Thread::threadId).toArray();
+    }
+
+    private static long sum(long[] values) {
+        long s = 0;
+        for (long v : values) s += v;
+        return s;
     }
 }

@@ -31,6 +31,8 @@ public final class Blas {
     private final int rowMajor;
     private final int noTrans;
     private final int trans;
+    /** The thread count last set through {@link #setThreads}; 0 = never set (OpenBLAS's default). */
+    private volatile int threadsInForce;
 
     private Blas(BlasLibrary.Loaded lib) {
         this.path = lib.path();
@@ -80,6 +82,16 @@ public final class Blas {
     public void setThreads(int threads) {
         if (threads < 1) throw new IllegalArgumentException("BLAS thread count must be >= 1, got " + threads);
         if (hasOpenblasExtras) cblas_h.openblas_set_num_threads(threads);
+        threadsInForce = threads;
+    }
+
+    /**
+     * Sets the number of BLAS threads unless this is already the last value set through this class: a
+     * field comparison in the common case, so it can precede every linear layer. (OpenBLAS's setting
+     * is process-wide; a session applies its own before its calls.)
+     */
+    public void useThreads(int threads) {
+        if (threads != threadsInForce) setThreads(threads);
     }
 
     /** The number of BLAS threads, if the library can tell (OpenBLAS can). */

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 NormCommand.class,
                 SynthCommand.class,
                 InspectCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -1,22 +1,29 @@
 package dev.ffmllama.kernels;
 
 import java.util.Locale;
-import java.util.function.Supplier;
 
 /** The three implementations of {@link Kernels}: our C kernels + OpenBLAS, the Java Vector API, plain Java. */
 public enum Backend {
     /** C kernels through FFM downcalls (jextract bindings), linear layers in OpenBLAS. */
-    NATIVE(NativeKernels::new),
+    NATIVE((threads, pool) -> new NativeKernels(threads), false),
     /** Pure Java on the Vector API ({@code jdk.incubator.vector}). */
-    VECTOR(VectorKernels::new),
+    VECTOR((threads, pool) -> new VectorKernels(pool), true),
     /** Plain scalar Java: the readable reference. */
-    JAVA(JavaKernels::new);
+    JAVA((threads, pool) -> new JavaKernels(pool), true);
 
-    private final Supplier<Kernels> factory;
+    /** Creates the raw kernels of a backend for a thread count (and the JVM worker pool, if it uses one). */
+    private interface Factory {
+        Kernels create(int threads, WorkerPool pool);
+    }
+
+    private final Factory factory;
+    /** Whether the backend splits work over a JVM {@link WorkerPool} (else its library threads itself). */
+    private final boolean usesWorkerPool;
     private volatile Kernels kernels;
 
-    Backend(Supplier<Kernels> factory) {
+    Backend(Factory factory, boolean usesWorkerPool) {
         this.factory = factory;
+        this.usesWorkerPool = usesWorkerPool;
     }
 
     /**
@@ -29,12 +36,34 @@ public enum Backend {
             synchronized (this) {
                 k = kernels;
                 if (k == null) {
-                    k = new CheckedKernels(factory.get());
+                    k = new CheckedKernels(factory.create(1, null));
                     kernels = k;
                 }
             }
         }
         return k;
+    }
+
+    /**
+     * Validating kernels that run on {@code threads} threads, for one session, which closes them.
+     * {@link #NATIVE} runs its linear layers on that many OpenBLAS threads (set before each of its
+     * BLAS calls when another count is in force; no JVM threads); {@link #VECTOR} and {@link #JAVA}
+     * split matmul rows and attention heads over a {@link WorkerPool} of their own ({@code threads - 1}
+     * daemon threads plus the caller). One thread gives the shared {@link #kernels()}.
+     *
+     * @throws IllegalArgumentException if {@code threads < 1}
+     */
+    public SessionKernels kernels(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        if (threads == 1) return new SessionKernels(kernels(), null);
+        kernels(); // loads the native library first, so a failure surfaces before any thread starts
+        WorkerPool pool = usesWorkerPool ? new WorkerPool(threads, "ffm-llama-" + cliName()) : null;
+        try {
+            return new SessionKernels(new CheckedKernels(factory.create(threads, pool)), pool);
+        } catch (RuntimeException | Error e) {
+            if (pool != null) pool.close();
+            throw e;
+        }
     }
 
     /** The lower-case name used on the command line. */

@@ -22,8 +22,24 @@ import java.lang.foreign.MemorySegment;
  * Offsets and lengths are in float elements, not bytes. Reductions accumulate in double so rows with
  * |x| ~ 1e20 (whose squares overflow float) normalize correctly. Nothing is allocated per call.
  * Arguments are not validated here: {@link CheckedKernels} does that before any call.
+ *
+ * <p>Given a {@link WorkerPool} of more than one thread, matmul (by output rows) and attention (by
+ * heads) are split across it when large enough to pay for the handoff; see {@link ParallelRanges}.
+ * Such an instance belongs to one session (its tasks hold per-call state); without a pool the
+ * instance is stateless and shareable.
  */
 class JavaKernels implements Kernels {
+    /** Null when single-threaded. */
+    private final ParallelRanges parallel;
+
+    JavaKernels() {
+        this(null);
+    }
+
+    /** @param pool threads to split matmul and attention over; null or a 1-thread pool for none */
+    JavaKernels(WorkerPool pool) {
+        this.parallel = pool == null || pool.threads() == 1 ? null : new ParallelRanges(this, pool);
+    }
 
     @Override
     public Backend backend() {
@@ -160,6 +176,17 @@ class JavaKernels implements Kernels {
     @Override
     public void attention(MemorySegment q, MemorySegment kCache, MemorySegment vCache, MemorySegment out,
                           MemorySegment scratch, long rows, long pos0, long nHeads, long nKvHeads, long headSize) {
+        if (parallel != null && parallel.attention(q, kCache, vCache, out, scratch, rows, pos0, nHeads, nKvHeads,
+                headSize)) {
+            return;
+        }
+        attentionHeads(q, kCache, vCache, out, scratch, rows, pos0, nHeads, nKvHeads, headSize, 0, nHeads);
+    }
+
+    /** {@link #attention} for heads {@code [headFrom, headTo)} only (each head has its own scratch row). */
+    void attentionHeads(MemorySegment q, MemorySegment kCache, MemorySegment vCache, MemorySegment out,
+                        MemorySegment scratch, long rows, long pos0, long nHeads, long nKvHeads, long headSize,
+                        long headFrom, long headTo) {
         long qWidth = nHeads * headSize;
         long kvWidth = nKvHeads * headSize;
         long headsPerKv = nHeads / nKvHeads;
@@ -167,7 +194,7 @@ class JavaKernels implements Kernels {
         float scoreScale = (float) (1.0 / Math.sqrt(headSize));
         for (long r = 0; r < rows; r++) {
             long last = pos0 + r; // causal: row r sees positions 0..last
-            for (long h = 0; h < nHeads; h++) {
+            for (long h = headFrom; h < headTo; h++) {
                 long qAt = r * qWidth + h * headSize;
                 long kvHeadAt = (h / headsPerKv) * headSize;
                 long scores = h * positions;
@@ -189,8 +216,15 @@ class JavaKernels implements Kernels {
 
     @Override
     public void matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
+        if (parallel != null && parallel.matmul(w, x, y, rows, in, out)) return;
+        matmulOutputs(w, x, y, rows, in, out, 0, out);
+    }
+
+    /** {@link #matmul} for the outputs (rows of W, columns of y) {@code [outFrom, outTo)} only. */
+    void matmulOutputs(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out, long outFrom,
+                       long outTo) {
         for (long r = 0; r < rows; r++) {
-            for (long o = 0; o < out; o++) {
+            for (long o = outFrom; o < outTo; o++) {
                 y.setAtIndex(JAVA_FLOAT, r * out + o, dot(x, r * in, w, o * in, in));
             }
         }

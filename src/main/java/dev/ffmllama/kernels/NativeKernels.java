@@ -34,8 +34,17 @@ import java.lang.invoke.MethodHandle;
  */
 final class NativeKernels implements Kernels {
     private final Blas blas;
+    /** OpenBLAS threads this instance's linear layers run on (applied before each BLAS call). */
+    private final int blasThreads;
 
     NativeKernels() {
+        this(1);
+    }
+
+    /** @param blasThreads OpenBLAS threads for {@link #matmul} (OpenBLAS's own pool; no JVM threads) */
+    NativeKernels(int blasThreads) {
+        if (blasThreads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + blasThreads);
+        this.blasThreads = blasThreads;
         NativeLibrary library = NativeLibrary.load(); // throws a clear NativeLibraryException on failure
         this.blas = Blas.get();
         try {
@@ -247,6 +256,9 @@ final class NativeKernels implements Kernels {
 
     @Override
     public void matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
+        // OpenBLAS's thread count is process-wide: sessions with different counts each set theirs
+        // (a cached comparison, no downcall, when it is already in force).
+        blas.useThreads(blasThreads);
         blas.linear(w, x, y, rows, in, out);
     }
 

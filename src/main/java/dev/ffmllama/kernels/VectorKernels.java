@@ -45,6 +45,15 @@ final class VectorKernels extends JavaKernels {
     private static final ByteOrder ORDER = ByteOrder.nativeOrder();
     private static final long FLOAT_BYTES = Float.BYTES;
 
+    VectorKernels() {
+        this(null);
+    }
+
+    /** @param pool threads to split matmul and attention over (see {@link JavaKernels#JavaKernels(WorkerPool)}) */
+    VectorKernels(WorkerPool pool) {
+        super(pool);
+    }
+
     @Override
     public Backend backend() {
         return Backend.VECTOR;

@@ -1,0 +1,103 @@
+package dev.ffmllama.kernels;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Splits a {@link JavaKernels}' matmul by output rows and its attention by heads over a
+ * {@link WorkerPool}. The two tasks are created once and re-armed per call (their fields hold the
+ * call's operands), so a call allocates nothing; one instance serves one session at a time.
+ *
+ * <p>Small calls run on the caller alone: below {@link #MIN_MATMUL_MACS} multiply-adds (or
+ * {@link #MIN_ATTENTION_MACS} for attention) the handoff (~1 µs) costs more than the split saves
+ * (stories260K's 64×64 projections stay single-threaded; stories15M's 288×288 ones are split).
+ * So do calls on segments the workers may not access (a confined arena's): same result, one thread.
+ */
+final class ParallelRanges {
+    static final long MIN_MATMUL_MACS = 1 << 16;
+    static final long MIN_ATTENTION_MACS = 1 << 15;
+
+    private final WorkerPool pool;
+    /** A worker thread: segments it can access are accessible to all of them. */
+    private final Thread worker;
+    private final MatmulTask matmul;
+    private final AttentionTask attention;
+
+    ParallelRanges(JavaKernels kernels, WorkerPool pool) {
+        this.pool = pool;
+        this.worker = pool.workerThreads()[0];
+        this.matmul = new MatmulTask(kernels);
+        this.attention = new AttentionTask(kernels);
+    }
+
+    /** Runs the matmul split over the pool and returns true, or returns false if it is too small to split. */
+    boolean matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
+        if (rows * in * out < MIN_MATMUL_MACS || !shared(w) || !shared(x) || !shared(y)) return false;
+        MatmulTask t = matmul;
+        t.w = w;
+        t.x = x;
+        t.y = y;
+        t.rows = rows;
+        t.in = in;
+        t.out = out;
+        pool.run(t, out);
+        return true;
+    }
+
+    /** Runs attention split over heads and returns true, or returns false if it is too small to split. */
+    boolean attention(MemorySegment q, MemorySegment kCache, MemorySegment vCache, MemorySegment out,
+                      MemorySegment scratch, long rows, long pos0, long nHeads, long nKvHeads, long headSize) {
+        // score and weighted-sum work: every row r reads pos0 + r + 1 positions of every head
+        long positionsRead = rows * pos0 + rows * (rows + 1) / 2;
+        if (nHeads < 2 || 2 * positionsRead * nHeads * headSize < MIN_ATTENTION_MACS) return false;
+        if (!shared(q) || !shared(kCache) || !shared(vCache) || !shared(out) || !shared(scratch)) return false;
+        AttentionTask t = attention;
+        t.q = q;
+        t.kCache = kCache;
+        t.vCache = vCache;
+        t.out = out;
+        t.scratch = scratch;
+        t.rows = rows;
+        t.pos0 = pos0;
+        t.nHeads = nHeads;
+        t.nKvHeads = nKvHeads;
+        t.headSize = headSize;
+        pool.run(t, nHeads);
+        return true;
+    }
+
+    private boolean shared(MemorySegment s) {
+        return s.isAccessibleBy(worker);
+    }
+
+    /** One share of a matmul: the outputs {@code [from, to)}. */
+    private static final class MatmulTask implements WorkerPool.Task {
+        private final JavaKernels kernels;
+        MemorySegment w, x, y;
+        long rows, in, out;
+
+        MatmulTask(JavaKernels kernels) {
+            this.kernels = kernels;
+        }
+
+        @Override
+        public void run(long from, long to) {
+            kernels.matmulOutputs(w, x, y, rows, in, out, from, to);
+        }
+    }
+
+    /** One share of attention: the heads {@code [from, to)}. */
+    private static final class AttentionTask implements WorkerPool.Task {
+        private final JavaKernels kernels;
+        MemorySegment q, kCache, vCache, out, scratch;
+        long rows, pos0, nHeads, nKvHeads, headSize;
+
+        AttentionTask(JavaKernels kernels) {
+            this.kernels = kernels;
+        }
+
+        @Override
+        public void run(long from, long to) {
+            kernels.attentionHeads(q, kCache, vCache, out, scratch, rows, pos0, nHeads, nKvHeads, headSize, from, to);
+        }
+    }
+}

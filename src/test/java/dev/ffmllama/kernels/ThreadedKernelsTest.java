@@ -1,0 +1,116 @@
+package dev.ffmllama.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Kernels bound to several threads ({@link Backend#kernels(int)}) compute what the single-threaded
+ * ones do: matmul split by output rows and attention split by heads give bit-identical results
+ * (each output element is still computed by one thread, in the same order); OpenBLAS agrees to
+ * float rounding. Segments of a confined arena, which other threads cannot touch, are computed on the
+ * calling thread alone.
+ */
+class ThreadedKernelsTest {
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Backend.class)
+    void matmulMatchesOneThread(Backend backend) {
+        // sizes on both sides of the split threshold, odd output counts, batched rows
+        int[][] shapes = {{1, 64, 64}, {1, 288, 288}, {1, 288, 771}, {3, 300, 513}, {16, 288, 768}};
+        for (int[] s : shapes) {
+            int rows = s[0], in = s[1], out = s[2];
+            float[] w = TestData.random(out * in, 0, 1, out + in);
+            float[] x = TestData.random(rows * in, 0, 1, rows);
+            float[] single = matmul(backend.kernels(), w, x, rows, in, out);
+            for (int threads : new int[] {2, 3}) {
+                try (SessionKernels k = backend.kernels(threads)) {
+                    float[] split = matmul(k.kernels(), w, x, rows, in, out);
+                    if (backend == Backend.NATIVE) {
+                        TestData.assertClose("matmul " + rows + "x" + in + "x" + out + " t" + threads,
+                                Reference.toDouble(single), split, 1e-4, 1e-5); // OpenBLAS blocks differently
+                    } else {
+                        assertArrayEquals(single, split, "matmul " + rows + "x" + in + "x" + out + " t" + threads);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = Backend.class, names = {"VECTOR", "JAVA"})
+    void attentionMatchesOneThread(Backend backend) {
+        // {rows, pos0, nHeads, nKvHeads, headSize}: decode steps late in the context, a prefill, GQA
+        int[][] shapes = {{1, 200, 6, 6, 48}, {1, 500, 8, 2, 64}, {32, 0, 6, 6, 48}, {1, 3, 2, 1, 8}};
+        for (int[] s : shapes) {
+            int rows = s[0], pos0 = s[1], nHeads = s[2], nKv = s[3], headSize = s[4];
+            int positions = pos0 + rows;
+            float[] q = TestData.random(rows * nHeads * headSize, 0, 1, 1);
+            float[] keys = TestData.random(positions * nKv * headSize, 0, 1, 2);
+            float[] values = TestData.random(positions * nKv * headSize, 0, 1, 3);
+            float[] single = attention(backend.kernels(), q, keys, values, rows, pos0, nHeads, nKv, headSize);
+            try (SessionKernels k = backend.kernels(2)) {
+                assertArrayEquals(single, attention(k.kernels(), q, keys, values, rows, pos0, nHeads, nKv, headSize),
+                        "attention " + java.util.Arrays.toString(s));
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Backend.class)
+    void threadCountsAndChecks(Backend backend) {
+        try (SessionKernels one = backend.kernels(1)) {
+            assertSame(backend.kernels(), one.kernels(), "one thread shares the backend's kernels");
+            assertEquals(0, one.workerThreads().length);
+        }
+        try (SessionKernels two = backend.kernels(2)) {
+            assertEquals(backend == Backend.NATIVE ? 0 : 1, two.workerThreads().length,
+                    "native threads through OpenBLAS, the Java backends through their own pool");
+            assertEquals(backend, two.kernels().backend());
+            // the threaded kernels validate like the shared ones
+            assertThrows(IllegalArgumentException.class,
+                    () -> two.kernels().matmul(MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 1, 4, 4));
+        }
+        assertThrows(IllegalArgumentException.class, () -> backend.kernels(0));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = Backend.class, names = {"VECTOR", "JAVA"})
+    void confinedSegmentsRunOnTheCallingThread(Backend backend) {
+        int rows = 1, in = 288, out = 288;
+        float[] w = TestData.random(out * in, 0, 1, 5);
+        float[] x = TestData.random(rows * in, 0, 1, 6);
+        float[] expected = matmul(backend.kernels(), w, x, rows, in, out);
+        try (SessionKernels k = backend.kernels(2); Arena confined = Arena.ofConfined()) {
+            MemorySegment y = confined.allocate((long) rows * out * Float.BYTES, 64);
+            k.kernels().matmul(TestData.segment(confined, w), TestData.segment(confined, x), y, rows, in, out);
+            assertArrayEquals(expected, TestData.floats(y));
+        }
+    }
+
+    private static float[] matmul(Kernels k, float[] w, float[] x, int rows, int in, int out) {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment y = arena.allocate((long) rows * out * Float.BYTES, 64);
+            k.matmul(TestData.segment(arena, w), TestData.segment(arena, x), y, rows, in, out);
+            return TestData.floats(y);
+        }
+    }
+
+    private static float[] attention(Kernels k, float[] q, float[] keys, float[] values, int rows, int pos0,
+                                     int nHeads, int nKv, int headSize) {
+        try (Arena arena = Arena.ofShared()) {
+            int positions = pos0 + rows;
+            MemorySegment out = arena.allocate((long) rows * nHeads * headSize * Float.BYTES, 64);
+            MemorySegment scratch = arena.allocate((long) nHeads * positions * Float.BYTES, 64);
+            k.attention(TestData.segment(arena, q), TestData.segment(arena, keys), TestData.segment(arena, values), out,
+                    scratch, rows, pos0, nHeads, nKv, headSize);
+            return TestData.floats(out);
+        }
+    }
+}
