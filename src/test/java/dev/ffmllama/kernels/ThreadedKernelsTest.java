@@ -32,9 +32,11 @@ class ThreadedKernelsTest {
             for (int threads : new int[] {2, 3}) {
                 try (SessionKernels k = backend.kernels(threads)) {
                     float[] split = matmul(k.kernels(), w, x, rows, in, out);
-                    if (backend == Backend.NATIVE) {
+                    if (backend != Backend.JAVA) {
+                        // OpenBLAS blocks differently per thread count; the Vector API's float reduceLanes(ADD)
+                        // may reorder lanes once C2 intrinsifies it, so the last bit can depend on JIT state
                         TestData.assertClose("matmul " + rows + "x" + in + "x" + out + " t" + threads,
-                                Reference.toDouble(single), split, 1e-4, 1e-5); // OpenBLAS blocks differently
+                                Reference.toDouble(single), split, 1e-5, 1e-6);
                     } else {
                         assertArrayEquals(single, split, "matmul " + rows + "x" + in + "x" + out + " t" + threads);
                     }
