@@ -36,19 +36,31 @@ public final class LlamaTensorLayout {
     public static Map<String, long[]> expectedShapes(ModelConfig c) {
         Map<String, long[]> shapes = new LinkedHashMap<>();
         shapes.put(TOKEN_EMBEDDING, new long[] {c.vocabSize(), c.dim()});
+        Map<String, long[]> block = blockShapes(c);
         for (int l = 0; l < c.nLayers(); l++) {
-            shapes.put(block(l, ATTN_NORM), new long[] {c.dim()});
-            shapes.put(block(l, ATTN_Q), new long[] {c.dim(), c.dim()});
-            shapes.put(block(l, ATTN_K), new long[] {c.kvDim(), c.dim()});
-            shapes.put(block(l, ATTN_V), new long[] {c.kvDim(), c.dim()});
-            shapes.put(block(l, ATTN_OUTPUT), new long[] {c.dim(), c.dim()});
-            shapes.put(block(l, FFN_NORM), new long[] {c.dim()});
-            shapes.put(block(l, FFN_GATE), new long[] {c.hiddenDim(), c.dim()});
-            shapes.put(block(l, FFN_DOWN), new long[] {c.dim(), c.hiddenDim()});
-            shapes.put(block(l, FFN_UP), new long[] {c.hiddenDim(), c.dim()});
+            for (Map.Entry<String, long[]> e : block.entrySet()) shapes.put(block(l, e.getKey()), e.getValue().clone());
         }
         shapes.put(OUTPUT_NORM, new long[] {c.dim()});
         shapes.put(OUTPUT, new long[] {c.vocabSize(), c.dim()});
+        return shapes;
+    }
+
+    /**
+     * The tensors of one block by suffix ({@link #ATTN_NORM}...) with their shapes, in checkpoint
+     * order. Lets a reader check block after block without a table as long as the (untrusted)
+     * block count.
+     */
+    public static Map<String, long[]> blockShapes(ModelConfig c) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put(ATTN_NORM, new long[] {c.dim()});
+        shapes.put(ATTN_Q, new long[] {c.dim(), c.dim()});
+        shapes.put(ATTN_K, new long[] {c.kvDim(), c.dim()});
+        shapes.put(ATTN_V, new long[] {c.kvDim(), c.dim()});
+        shapes.put(ATTN_OUTPUT, new long[] {c.dim(), c.dim()});
+        shapes.put(FFN_NORM, new long[] {c.dim()});
+        shapes.put(FFN_GATE, new long[] {c.hiddenDim(), c.dim()});
+        shapes.put(FFN_DOWN, new long[] {c.dim(), c.hiddenDim()});
+        shapes.put(FFN_UP, new long[] {c.hiddenDim(), c.dim()});
         return shapes;
     }
 }
