@@ -14,7 +14,6 @@ import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A loaded model: mapped weights (used in place, never copied) and its tokenizer. Thread-safe and
@@ -28,8 +27,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * }
  * }</pre>
  *
- * <p>{@link #close()} unmaps the file once running generations have finished their current token;
- * they then fail with {@link IllegalStateException}, as does any later use.
+ * <p>{@link #close()} (from any thread, also from a {@link TokenListener}) waits for the forward
+ * passes running on these weights to finish their current token, then unmaps the file; those
+ * generations then fail with {@link IllegalStateException}, as does any later use.
  */
 public final class Model implements AutoCloseable {
     private static final String BUNDLED_MODEL = "stories260K.bin";
@@ -39,9 +39,8 @@ public final class Model implements AutoCloseable {
     private final Arena convertedWeights; // off-heap copies made by LoadOptions.weights, else null
     private final Weights weights;
     private final Tokenizer tokenizer;
-    /** Read-held while a session computes; write-held by close(), which so waits for them. */
-    private final ReentrantReadWriteLock useLock = new ReentrantReadWriteLock();
-    private volatile boolean closed;
+    /** Entered by every session step that reads the weights; close() waits for those steps. */
+    private final UseGuard guard = new UseGuard();
 
     private Model(ModelFile file, Tokenizer tokenizer, WeightType convertTo) {
         this.file = file;
@@ -168,39 +167,29 @@ public final class Model implements AutoCloseable {
         return new Session(this, weights, options);
     }
 
-    /** Marks the start of work on the weights; returns false if the model is closed or closing. */
+    /** Marks the start of a step that reads the weights; returns false if the model is closed or closing. */
     boolean acquire() {
-        if (closed) return false;
-        useLock.readLock().lock();
-        if (closed) {
-            useLock.readLock().unlock();
-            return false;
-        }
-        return true;
+        return guard.enter();
     }
 
+    /** Ends a step begun by a successful {@link #acquire()}. */
     void release() {
-        useLock.readLock().unlock();
-    }
-
-    boolean isClosed() {
-        return closed;
+        guard.exit();
     }
 
     void ensureOpen() {
-        if (closed) throw new IllegalStateException("model " + file.path().getFileName() + " is closed");
+        if (guard.isClosed()) throw new IllegalStateException("model " + file.path().getFileName() + " is closed");
     }
 
-    /** Waits for computing sessions to finish their current step, then unmaps the weights. Idempotent. */
+    /**
+     * Waits for sessions to finish the step they are computing, then unmaps the weights. Sessions
+     * fail their next step with {@link IllegalStateException}. Idempotent; safe from any thread.
+     */
     @Override
     public void close() {
-        closed = true;
-        useLock.writeLock().lock();
-        try {
+        if (guard.closeAndAwait()) {
             file.close();
-            if (convertedWeights != null && convertedWeights.scope().isAlive()) convertedWeights.close();
-        } finally {
-            useLock.writeLock().unlock();
+            if (convertedWeights != null) convertedWeights.close();
         }
     }
 }

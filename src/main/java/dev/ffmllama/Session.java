@@ -10,11 +10,18 @@ import dev.ffmllama.tensor.Tensor;
 import dev.ffmllama.tokenizer.Tokenizer;
 import java.lang.foreign.MemorySegment;
 import java.lang.management.ManagementFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One conversation with a {@link Model}: owns a KV cache and all activation buffers (allocated
- * once, off-heap), runs on the backend its {@link SessionOptions} name. Not thread-safe: use one
- * session per thread; sessions of one model may run concurrently.
+ * once, off-heap), runs on the backend its {@link SessionOptions} name. One generation at a time:
+ * use one session per thread (sessions of one model run concurrently and share its weights); a
+ * second concurrent {@code generate}/{@code logits} on the same session, or one started from its
+ * own listener, fails with {@link IllegalStateException} instead of corrupting the cache.
+ *
+ * <p>{@link #close()} is safe from any thread, also from a {@link TokenListener}: it waits for
+ * the token being computed, frees the buffers, and the generation then fails with
+ * {@link IllegalStateException}. Closing the model has the same effect.
  *
  * <p>Each {@link #generate} starts a new sequence at position 0. In steady state a generated
  * token costs no Java heap allocation (see {@link GenerationResult#allocatedBytes()}).
@@ -29,7 +36,10 @@ public final class Session implements AutoCloseable {
     private final Inference inference;
     private final int[] sequence; // BOS, prompt, generated: one more than the context (the last is not fed)
     private int length;           // tokens of the current sequence in `sequence`
-    private boolean closed;
+    /** Entered around every step that touches the buffers; close() waits for it before freeing them. */
+    private final UseGuard guard = new UseGuard();
+    /** Set while a generate/logits call runs: one at a time per session. */
+    private final AtomicBoolean busy = new AtomicBoolean();
 
     Session(Model model, Weights weights, SessionOptions options) {
         this.model = model;
@@ -78,30 +88,28 @@ public final class Session implements AutoCloseable {
             throw new IllegalArgumentException("the prompt has " + prompt + " tokens but the context holds only "
                     + contextLength());
         }
-        System.arraycopy(promptTokens, 0, sequence, 0, prompt);
-        length = prompt;
-        ModelConfig c = model.config();
-        Tokenizer tok = model.tokenizer();
-        Sampler sampler = new Sampler(c.vocabSize(), options.temperature(), options.topP(), options.topK(), options.seed());
-        if (!model.acquire()) throw new IllegalStateException("model is closed");
+        claim();
         try {
+            System.arraycopy(promptTokens, 0, sequence, 0, prompt);
+            length = prompt;
+            ModelConfig c = model.config();
+            Tokenizer tok = model.tokenizer();
+            Sampler sampler = new Sampler(c.vocabSize(), options.temperature(), options.topP(), options.topK(), options.seed());
             long t0 = System.nanoTime();
-            inference.feed(sequence, 0, prompt, 0, true);
+            int next = step(sampler, 0, prompt);
             long t1 = System.nanoTime();
             long alloc0 = THREADS.getCurrentThreadAllocatedBytes();
 
             int n = prompt;
             GenerationResult.StopReason reason = GenerationResult.StopReason.LIMIT;
-            MemorySegment logits = inference.logits();
             for (int generated = 0; generated < limits.maxNewTokens(); generated++) {
-                if (model.isClosed()) throw new IllegalStateException("model was closed during generation");
-                int next = sampler.sample(logits, 0);
                 if (limits.stopAtEndOfSequence() && (next == tok.bosId() || next == tok.eosId())) {
                     reason = GenerationResult.StopReason.END_OF_SEQUENCE;
                     break;
                 }
                 sequence[n++] = next;
                 length = n;
+                // The listener runs outside any step: it may close this session or the model.
                 if (!listener.onToken(next, n - 1)) {
                     reason = GenerationResult.StopReason.LISTENER;
                     break;
@@ -111,13 +119,49 @@ public final class Session implements AutoCloseable {
                     reason = GenerationResult.StopReason.CONTEXT_FULL;
                     break;
                 }
-                inference.feed(sequence, n - 1, 1, n - 1, true);
+                next = step(sampler, n - 1, 1);
             }
             long t2 = System.nanoTime();
             long allocated = THREADS.getCurrentThreadAllocatedBytes() - alloc0;
             return new GenerationResult(java.util.Arrays.copyOf(sequence, n), prompt, reason, t1 - t0, t2 - t1, allocated);
         } finally {
-            model.release();
+            busy.set(false);
+        }
+    }
+
+    /**
+     * One guarded step: feeds {@code count} tokens of the sequence from position {@code from} and
+     * samples the next token, while neither this session's buffers nor the model's weights can be
+     * freed.
+     */
+    private int step(Sampler sampler, int from, int count) {
+        enterStep();
+        try {
+            inference.feed(sequence, from, count, from, true);
+            return sampler.sample(inference.logits(), 0);
+        } finally {
+            exitStep();
+        }
+    }
+
+    private void enterStep() {
+        if (!guard.enter()) throw new IllegalStateException("session was closed during generation");
+        if (!model.acquire()) {
+            guard.exit();
+            throw new IllegalStateException("model was closed during generation");
+        }
+    }
+
+    private void exitStep() {
+        model.release();
+        guard.exit();
+    }
+
+    /** Marks the session busy for one generate/logits call; refuses a second concurrent one. */
+    private void claim() {
+        if (!busy.compareAndSet(false, true)) {
+            throw new IllegalStateException("session is already generating (in another thread, or this call "
+                    + "comes from its own listener); use one session per thread");
         }
     }
 
@@ -140,37 +184,45 @@ public final class Session implements AutoCloseable {
             throw new IllegalArgumentException(tokens.length + " tokens do not fit the context of " + contextLength());
         }
         int vocab = model.config().vocabSize();
-        Tensor out = Tensor.allocate(DType.F32, tokens.length, vocab);
-        if (!model.acquire()) {
-            out.close();
-            throw new IllegalStateException("model is closed");
-        }
+        claim();
+        Tensor out = null;
         try {
-            long rowBytes = (long) vocab * Float.BYTES;
-            for (int from = 0; from < tokens.length; from += inference.maxBatch()) {
-                int rows = Math.min(inference.maxBatch(), tokens.length - from);
-                inference.feedAllLogits(tokens, from, rows, from);
-                MemorySegment.copy(inference.logits(), 0, out.segment(), from * rowBytes, rows * rowBytes);
+            out = Tensor.allocate(DType.F32, tokens.length, vocab);
+            enterStep();
+            try {
+                long rowBytes = (long) vocab * Float.BYTES;
+                for (int from = 0; from < tokens.length; from += inference.maxBatch()) {
+                    int rows = Math.min(inference.maxBatch(), tokens.length - from);
+                    inference.feedAllLogits(tokens, from, rows, from);
+                    MemorySegment.copy(inference.logits(), 0, out.segment(), from * rowBytes, rows * rowBytes);
+                }
+            } finally {
+                exitStep();
             }
             return out;
-        } catch (RuntimeException e) {
-            out.close();
+        } catch (RuntimeException | Error e) {
+            if (out != null) out.close();
             throw e;
         } finally {
-            model.release();
+            busy.set(false);
         }
     }
 
     private void ensureOpen() {
-        if (closed) throw new IllegalStateException("session is closed");
+        if (guard.isClosed()) throw new IllegalStateException("session is closed");
         model.ensureOpen();
     }
 
-    /** Frees the KV cache and buffers and stops the session's worker threads. Idempotent. */
+    /**
+     * Waits for the step being computed (if any) to finish, then frees the KV cache and buffers and
+     * stops the session's worker threads; a generation in progress fails at its next step.
+     * Idempotent; safe from any thread.
+     */
     @Override
     public void close() {
-        closed = true;
-        inference.close();
-        kernels.close();
+        if (guard.closeAndAwait()) {
+            inference.close();
+            kernels.close();
+        }
     }
 }

@@ -10,6 +10,8 @@ import java.lang.foreign.MemorySegment;
  * backend. One per session; not thread-safe. Owns its off-heap memory through one {@link Arena}.
  */
 public final class Inference implements AutoCloseable {
+    private static final long PHYSICAL_MEMORY = ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
     private final ModelConfig config;
     private final Arena arena = Arena.ofShared();
     private final RunState state;
@@ -29,6 +31,7 @@ public final class Inference implements AutoCloseable {
         this.config = config;
         this.contextLength = contextLength;
         int batch = Math.min(maxBatch, contextLength);
+        checkFitsInMemory(config, batch, contextLength);
         try {
             this.state = new RunState(arena, config, batch, contextLength);
             this.cache = new KvCache(arena, config, contextLength);
@@ -37,6 +40,27 @@ public final class Inference implements AutoCloseable {
             throw e;
         }
         this.decoder = new Decoder(config, weights, kernels);
+    }
+
+    /**
+     * A model's context length is an unchecked number in its file (GGUF metadata), and the KV cache
+     * grows with it: refuse, before allocating (and zeroing) anything, a session that would take
+     * more than half the machine's physical memory, naming the way out.
+     */
+    private static void checkFitsInMemory(ModelConfig config, int batch, int contextLength) {
+        long limit = PHYSICAL_MEMORY / 2;
+        long bytes;
+        try {
+            bytes = Math.addExact(KvCache.bytes(config, contextLength), RunState.bytes(config, batch, contextLength));
+        } catch (ArithmeticException e) {
+            bytes = Long.MAX_VALUE;
+        }
+        if (bytes > limit) {
+            throw new IllegalArgumentException("a session with context length " + contextLength + " needs "
+                    + (bytes == Long.MAX_VALUE ? "more than 2^63" : Long.toString(bytes)) + " bytes of KV cache and "
+                    + "buffers, more than half the physical memory (" + PHYSICAL_MEMORY + " bytes): choose a smaller "
+                    + "context (SessionOptions.withContextLength)");
+        }
     }
 
     public int contextLength() {

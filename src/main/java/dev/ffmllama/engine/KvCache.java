@@ -26,6 +26,12 @@ final class KvCache {
         }
     }
 
+    /** Bytes the cache of a session takes (overflow-checked: {@link ArithmeticException} past 2^63). */
+    static long bytes(ModelConfig c, int contextLength) {
+        long floats = Math.multiplyExact(Math.multiplyExact(2L * c.nLayers(), (long) contextLength), (long) c.kvDim());
+        return Math.multiplyExact(floats, (long) Float.BYTES);
+    }
+
     /** Copies {@code rows} key and value rows into layer {@code l} at positions {@code pos0..}. */
     void store(int l, MemorySegment k, MemorySegment v, int pos0, int rows) {
         long off = (long) pos0 * kvDim * Float.BYTES;

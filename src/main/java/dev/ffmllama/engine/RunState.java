@@ -37,6 +37,14 @@ final class RunState {
         logits = floats(arena, (long) maxBatch * c.vocabSize());
     }
 
+    /** Bytes the buffers above take (overflow-checked: {@link ArithmeticException} past 2^63). */
+    static long bytes(ModelConfig c, int maxBatch, int contextLength) {
+        long perRow = 4L * c.dim() + 2L * c.kvDim() + 2L * c.hiddenDim() + c.vocabSize();
+        long floats = Math.addExact(Math.multiplyExact((long) maxBatch, perRow),
+                Math.multiplyExact((long) c.nHeads(), (long) contextLength) + c.dim());
+        return Math.multiplyExact(floats, (long) Float.BYTES);
+    }
+
     private static MemorySegment floats(Arena arena, long n) {
         return arena.allocate(n * Float.BYTES, 64);
     }

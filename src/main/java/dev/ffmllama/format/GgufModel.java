@@ -207,15 +207,30 @@ public final class GgufModel implements ModelFile {
         return new NormSpec(type, placement, alpha);
     }
 
+    /**
+     * Checks block after block (never building a table as long as the untrusted block_count), so a
+     * hostile count fails at the first missing tensor. The final norm is optional (post-norm models
+     * may have none); the classifier is absent when tied to the embedding.
+     */
     private void checkTensorShapes() {
-        for (Map.Entry<String, long[]> e : LlamaTensorLayout.expectedShapes(config).entrySet()) {
-            String name = e.getKey();
-            if (name.equals(OUTPUT) && config.sharedClassifier()) continue;
-            if (LlamaTensorLayout.isOptional(name) && !name.equals(OUTPUT) && gguf.tensorInfo(name).isEmpty()) continue;
-            GgufTensorInfo info = gguf.tensorInfo(name)
-                    .orElseThrow(() -> new ModelFormatException(gguf.source() + ": has no tensor " + name
-                            + ", which a llama model with " + config.nLayers() + " blocks needs"));
-            TensorChecks.checkShape(gguf.source(), name, info.shape(), e.getValue());
+        checkTensor(TOKEN_EMBEDDING, new long[] {config.vocabSize(), config.dim()});
+        Map<String, long[]> block = LlamaTensorLayout.blockShapes(config);
+        for (int l = 0; l < config.nLayers(); l++) {
+            for (Map.Entry<String, long[]> e : block.entrySet()) {
+                checkTensor(LlamaTensorLayout.block(l, e.getKey()), e.getValue());
+            }
         }
+        if (gguf.tensorInfo(LlamaTensorLayout.OUTPUT_NORM).isPresent()) {
+            checkTensor(LlamaTensorLayout.OUTPUT_NORM, new long[] {config.dim()});
+            if (config.norm().hasBias()) checkTensor(LlamaTensorLayout.OUTPUT_NORM_BIAS, new long[] {config.dim()});
+        }
+        if (!config.sharedClassifier()) checkTensor(OUTPUT, new long[] {config.vocabSize(), config.dim()});
+    }
+
+    private void checkTensor(String name, long[] shape) {
+        GgufTensorInfo info = gguf.tensorInfo(name)
+                .orElseThrow(() -> new ModelFormatException(gguf.source() + ": has no tensor " + name
+                        + ", which a llama model with " + config.nLayers() + " blocks needs"));
+        TensorChecks.checkShape(gguf.source(), name, info.shape(), shape);
     }
 }

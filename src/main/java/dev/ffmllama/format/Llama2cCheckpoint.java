@@ -85,10 +85,9 @@ public final class Llama2cCheckpoint implements ModelFile {
         String fields = "dim=" + dim + ", hidden_dim=" + hiddenDim + ", n_layers=" + nLayers + ", n_heads=" + nHeads
                 + ", n_kv_heads=" + nKvHeads + ", vocab_size=" + rawVocab + ", seq_len=" + seqLen;
 
-        Map<String, Entry> entries = new LinkedHashMap<>();
         long end;
         try {
-            end = layOut(config, entries);
+            end = layOut(config, null); // size only: a hostile n_layers must not build a huge table first
         } catch (ArithmeticException e) {
             throw new ModelFormatException(source + ": header says " + fields + ", which needs more than 2^63 bytes");
         }
@@ -98,12 +97,15 @@ public final class Llama2cCheckpoint implements ModelFile {
             throw new ModelFormatException(source + ": header says " + fields + ", needing " + end
                     + " bytes but the file has " + file.size() + " bytes " + why);
         }
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        layOut(config, entries);
         return new Llama2cCheckpoint(file, config, entries);
     }
 
     /**
      * Records the offset and shape of every tensor in run.c's order and returns the total file size.
-     * Stacked per-layer arrays ({@code wq[L][dim][dim]}...) become one entry per block.
+     * Stacked per-layer arrays ({@code wq[L][dim][dim]}...) become one entry per block. With
+     * {@code entries} null only the size is computed, in time independent of the header's values.
      */
     private static long layOut(ModelConfig c, Map<String, Entry> entries) {
         long dim = c.dim(), hidden = c.hiddenDim(), kvDim = c.kvDim(), vocab = c.vocabSize();
@@ -124,7 +126,7 @@ public final class Llama2cCheckpoint implements ModelFile {
         long ropeTable = Math.multiplyExact((long) c.contextLength(), c.headSize() / 2);
         pos[0] = Math.addExact(pos[0], Math.multiplyExact(2 * ropeTable, (long) Float.BYTES));
         if (c.sharedClassifier()) {
-            entries.put(OUTPUT, entries.get(TOKEN_EMBEDDING));
+            if (entries != null) entries.put(OUTPUT, entries.get(TOKEN_EMBEDDING));
         } else {
             add(entries, pos, OUTPUT, vocab, dim);
         }
@@ -132,11 +134,15 @@ public final class Llama2cCheckpoint implements ModelFile {
     }
 
     private static void add(Map<String, Entry> entries, long[] pos, String name, long... shape) {
-        entries.put(name, new Entry(pos[0], shape));
+        if (entries != null) entries.put(name, new Entry(pos[0], shape));
         pos[0] = Math.addExact(pos[0], bytes(shape));
     }
 
     private static void addStacked(Map<String, Entry> entries, long[] pos, int layers, String suffix, long... shape) {
+        if (entries == null) {
+            pos[0] = Math.addExact(pos[0], Math.multiplyExact(layers, bytes(shape)));
+            return;
+        }
         for (int l = 0; l < layers; l++) add(entries, pos, LlamaTensorLayout.block(l, suffix), shape);
     }
 

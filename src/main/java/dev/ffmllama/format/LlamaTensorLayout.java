@@ -52,28 +52,42 @@ public final class LlamaTensorLayout {
         NormSpec norm = c.norm();
         long[] vector = {c.dim()};
         shapes.put(TOKEN_EMBEDDING, new long[] {c.vocabSize(), c.dim()});
+        Map<String, long[]> block = blockShapes(c);
         for (int l = 0; l < c.nLayers(); l++) {
-            shapes.put(block(l, ATTN_NORM), vector);
-            if (norm.hasBias()) shapes.put(block(l, ATTN_NORM_BIAS), vector);
-            shapes.put(block(l, ATTN_Q), new long[] {c.dim(), c.dim()});
-            shapes.put(block(l, ATTN_K), new long[] {c.kvDim(), c.dim()});
-            shapes.put(block(l, ATTN_V), new long[] {c.kvDim(), c.dim()});
-            shapes.put(block(l, ATTN_OUTPUT), new long[] {c.dim(), c.dim()});
-            shapes.put(block(l, FFN_NORM), vector);
-            if (norm.hasBias()) shapes.put(block(l, FFN_NORM_BIAS), vector);
-            shapes.put(block(l, FFN_GATE), new long[] {c.hiddenDim(), c.dim()});
-            shapes.put(block(l, FFN_DOWN), new long[] {c.dim(), c.hiddenDim()});
-            shapes.put(block(l, FFN_UP), new long[] {c.hiddenDim(), c.dim()});
-            if (norm.hasPostSublayerNorms()) {
-                shapes.put(block(l, POST_ATTN_NORM), vector);
-                if (norm.hasBias()) shapes.put(block(l, POST_ATTN_NORM_BIAS), vector);
-                shapes.put(block(l, POST_FFN_NORM), vector);
-                if (norm.hasBias()) shapes.put(block(l, POST_FFN_NORM_BIAS), vector);
-            }
+            for (Map.Entry<String, long[]> e : block.entrySet()) shapes.put(block(l, e.getKey()), e.getValue().clone());
         }
         shapes.put(OUTPUT_NORM, vector);
         if (norm.hasBias()) shapes.put(OUTPUT_NORM_BIAS, vector);
         shapes.put(OUTPUT, new long[] {c.vocabSize(), c.dim()});
+        return shapes;
+    }
+
+    /**
+     * The tensors of one block by suffix ({@link #ATTN_NORM}...) with their shapes, in checkpoint
+     * order, including the biases and extra norms the config's {@link NormSpec} implies. Lets a
+     * reader check block after block without a table as long as the (untrusted) block count.
+     */
+    public static Map<String, long[]> blockShapes(ModelConfig c) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        NormSpec norm = c.norm();
+        long[] vector = {c.dim()};
+        shapes.put(ATTN_NORM, vector);
+        if (norm.hasBias()) shapes.put(ATTN_NORM_BIAS, vector);
+        shapes.put(ATTN_Q, new long[] {c.dim(), c.dim()});
+        shapes.put(ATTN_K, new long[] {c.kvDim(), c.dim()});
+        shapes.put(ATTN_V, new long[] {c.kvDim(), c.dim()});
+        shapes.put(ATTN_OUTPUT, new long[] {c.dim(), c.dim()});
+        shapes.put(FFN_NORM, vector);
+        if (norm.hasBias()) shapes.put(FFN_NORM_BIAS, vector);
+        shapes.put(FFN_GATE, new long[] {c.hiddenDim(), c.dim()});
+        shapes.put(FFN_DOWN, new long[] {c.dim(), c.hiddenDim()});
+        shapes.put(FFN_UP, new long[] {c.hiddenDim(), c.dim()});
+        if (norm.hasPostSublayerNorms()) {
+            shapes.put(POST_ATTN_NORM, vector);
+            if (norm.hasBias()) shapes.put(POST_ATTN_NORM_BIAS, vector);
+            shapes.put(POST_FFN_NORM, vector);
+            if (norm.hasBias()) shapes.put(POST_FFN_NORM_BIAS, vector);
+        }
         return shapes;
     }
 

@@ -66,6 +66,7 @@ public final class Npy {
         return reading(file, ch -> {
             Header h = readHeader(file, ch);
             requireDescr(file, h, "<f4");
+            checkDataSize(file, ch, h, DType.F32.byteSize()); // before sizing an allocation from the header
             Tensor t = Tensor.allocate(DType.F32, h.shape());
             try {
                 readData(file, ch, h, DType.F32.byteSize(), t.segment());
@@ -91,6 +92,7 @@ public final class Npy {
             if (h.elementCount() > Integer.MAX_VALUE / 8) {
                 throw new NpyException(file, "too many ids for an int[]: " + h.elementCount());
             }
+            checkDataSize(file, ch, h, width); // before sizing an allocation from the header
             MemorySegment data = MemorySegment.ofArray(new byte[(int) h.elementCount() * width]);
             readData(file, ch, h, width, data);
             int[] ids = new int[(int) h.elementCount()];
@@ -166,8 +168,9 @@ public final class Npy {
         ByteBuffer lengthField = readExactly(file, ch, 8, lengthBytes, "the header length").order(ByteOrder.LITTLE_ENDIAN);
         long headerLength = major == 1 ? lengthField.getShort() & 0xffff : lengthField.getInt() & 0xffffffffL;
         long dictStart = 8L + lengthBytes;
-        if (headerLength > Integer.MAX_VALUE - dictStart) {
-            throw new NpyException(file, "header length " + headerLength + " is not plausible");
+        if (headerLength > ch.size() - dictStart) {
+            throw new NpyException(file, "truncated: the file ends inside the header (its length field says "
+                    + headerLength + " bytes but only " + Math.max(0, ch.size() - dictStart) + " follow)");
         }
         ByteBuffer dictBytes = readExactly(file, ch, dictStart, (int) headerLength, "the header");
         String dict = (major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1).decode(dictBytes).toString();
@@ -240,15 +243,26 @@ public final class Npy {
         }
     }
 
-    /** Copies exactly the data the header announces into {@code dest}; the file must end right after it. */
-    private static void readData(Path file, FileChannel ch, Header h, int itemSize, MemorySegment dest)
-            throws IOException {
-        long expected = h.elementCount() * itemSize;
+    /** Throws unless the file holds exactly the data the header announces, and nothing after it. */
+    private static void checkDataSize(Path file, FileChannel ch, Header h, int itemSize) throws IOException {
+        long expected;
+        try {
+            expected = Math.multiplyExact(h.elementCount(), itemSize);
+        } catch (ArithmeticException e) {
+            throw new NpyException(file, h + " needs more than 2^63 bytes of data");
+        }
         long available = ch.size() - h.dataOffset();
         if (available != expected) {
             throw new NpyException(file, (available < expected ? "truncated: " : "size mismatch: ") + h
                     + " needs " + expected + " bytes of data but the file has " + available + " after the header");
         }
+    }
+
+    /** Copies exactly the data the header announces into {@code dest}; the file must end right after it. */
+    private static void readData(Path file, FileChannel ch, Header h, int itemSize, MemorySegment dest)
+            throws IOException {
+        checkDataSize(file, ch, h, itemSize);
+        long expected = h.elementCount() * itemSize;
         for (long at = 0; at < expected; at += CHUNK) {
             ByteBuffer chunk = dest.asSlice(at, Math.min(CHUNK, expected - at)).asByteBuffer();
             long pos = h.dataOffset() + at;
@@ -280,9 +294,12 @@ public final class Npy {
      * suffix is accepted) and tuples/lists. Tuples and lists become {@link List}s.
      */
     private static final class LiteralParser {
+        /** A real header nests two levels (dict, shape tuple); deeper input is refused, not recursed into. */
+        private static final int MAX_DEPTH = 8;
         private final Path file;
         private final String text;
         private int pos;
+        private int depth;
 
         LiteralParser(Path file, String text) {
             this.file = file;
@@ -300,8 +317,12 @@ public final class Npy {
             skipSpace();
             if (pos >= text.length()) throw error("the header ends early");
             char c = text.charAt(pos);
-            if (c == '{') return dict();
-            if (c == '(' || c == '[') return sequence(c == '(' ? ')' : ']');
+            if (c == '{' || c == '(' || c == '[') {
+                if (++depth > MAX_DEPTH) throw error("nested deeper than " + MAX_DEPTH + " levels");
+                Object container = c == '{' ? dict() : sequence(c == '(' ? ')' : ']');
+                depth--;
+                return container;
+            }
             if (c == '\'' || c == '"') return string();
             if (c == '-' || Character.isDigit(c)) return integer();
             if (Character.isLetter(c)) return word();
