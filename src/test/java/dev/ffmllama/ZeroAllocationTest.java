@@ -48,7 +48,7 @@ class ZeroAllocationTest {
             GenerationLimits limits = new GenerationLimits(400, false);
             TokenListener ignore = (token, pos) -> true;
             long[] workers = workerThreadIds();
-            assertEquals(backend == Backend.NATIVE ? 0 : threads - 1, workers.length, "session worker threads");
+            assertEquals(threads - 1, workers.length, "session worker threads");
             GenerationResult last = null;
             long workerBytes = -1;
             for (int round = 0; round < 12; round++) {

@@ -5,25 +5,22 @@ import java.util.Locale;
 /** The three implementations of {@link Kernels}: our C kernels + OpenBLAS, the Java Vector API, plain Java. */
 public enum Backend {
     /** C kernels through FFM downcalls (jextract bindings), linear layers in OpenBLAS. */
-    NATIVE((threads, pool) -> new NativeKernels(threads), false),
+    NATIVE(NativeKernels::new),
     /** Pure Java on the Vector API ({@code jdk.incubator.vector}). */
-    VECTOR((threads, pool) -> new VectorKernels(pool), true),
+    VECTOR((threads, pool) -> new VectorKernels(pool)),
     /** Plain scalar Java: the readable reference. */
-    JAVA((threads, pool) -> new JavaKernels(pool), true);
+    JAVA((threads, pool) -> new JavaKernels(pool));
 
-    /** Creates the raw kernels of a backend for a thread count (and the JVM worker pool, if it uses one). */
+    /** Creates the raw kernels of a backend for a thread count and its JVM worker pool (null for one thread). */
     private interface Factory {
         Kernels create(int threads, WorkerPool pool);
     }
 
     private final Factory factory;
-    /** Whether the backend splits work over a JVM {@link WorkerPool} (else its library threads itself). */
-    private final boolean usesWorkerPool;
     private volatile Kernels kernels;
 
-    Backend(Factory factory, boolean usesWorkerPool) {
+    Backend(Factory factory) {
         this.factory = factory;
-        this.usesWorkerPool = usesWorkerPool;
     }
 
     /**
@@ -46,10 +43,11 @@ public enum Backend {
 
     /**
      * Validating kernels that run on {@code threads} threads, for one session, which closes them.
-     * {@link #NATIVE} runs its linear layers on that many OpenBLAS threads (set before each of its
-     * BLAS calls when another count is in force; no JVM threads); {@link #VECTOR} and {@link #JAVA}
-     * split matmul rows and attention heads over a {@link WorkerPool} of their own ({@code threads - 1}
-     * daemon threads plus the caller). One thread gives the shared {@link #kernels()}.
+     * Each session gets a {@link WorkerPool} of its own ({@code threads - 1} daemon threads plus the
+     * caller). {@link #NATIVE} runs F32 linear layers on that many OpenBLAS threads (set before each
+     * BLAS call when another count is in force) and splits its own typed-weight (F16/BF16/Q8_0/Q4_0)
+     * matmuls over the pool; {@link #VECTOR} and {@link #JAVA} split matmul rows and attention heads
+     * over it. One thread gives the shared {@link #kernels()}.
      *
      * @throws IllegalArgumentException if {@code threads < 1}
      */
@@ -57,7 +55,7 @@ public enum Backend {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         if (threads == 1) return new SessionKernels(kernels(), null);
         kernels(); // loads the native library first, so a failure surfaces before any thread starts
-        WorkerPool pool = usesWorkerPool ? new WorkerPool(threads, "ffm-llama-" + cliName()) : null;
+        WorkerPool pool = new WorkerPool(threads, "ffm-llama-" + cliName());
         try {
             return new SessionKernels(new CheckedKernels(factory.create(threads, pool)), pool);
         } catch (RuntimeException | Error e) {

@@ -237,6 +237,7 @@ class JavaKernels implements Kernels {
             matmul(w, x, y, rows, in, out);
             return;
         }
+        if (parallel != null && parallel.typedMatmul(type, w, x, y, rows, in, out)) return;
         typedMatmulOutputs(type, w, x, y, rows, in, out, 0, out);
     }
 

@@ -36,15 +36,22 @@ final class NativeKernels implements Kernels {
     private final Blas blas;
     /** OpenBLAS threads this instance's linear layers run on (applied before each BLAS call). */
     private final int blasThreads;
+    /** Splits typed-weight (F16/BF16/Q8_0/Q4_0) matmuls over JVM threads; null for one thread. */
+    private final TypedMatmulSplit typedSplit;
 
     NativeKernels() {
-        this(1);
+        this(1, null);
     }
 
-    /** @param blasThreads OpenBLAS threads for {@link #matmul} (OpenBLAS's own pool; no JVM threads) */
-    NativeKernels(int blasThreads) {
+    /**
+     * @param blasThreads OpenBLAS threads for F32 {@link #matmul} (OpenBLAS's own pool)
+     * @param pool        JVM threads that split our own typed-weight matmuls by output rows (OpenBLAS
+     *                    does not do those), or null
+     */
+    NativeKernels(int blasThreads, WorkerPool pool) {
         if (blasThreads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + blasThreads);
         this.blasThreads = blasThreads;
+        this.typedSplit = pool == null || pool.threads() == 1 ? null : new TypedMatmulSplit(pool);
         NativeLibrary library = NativeLibrary.load(); // throws a clear NativeLibraryException on failure
         this.blas = Blas.get();
         try {
@@ -269,15 +276,62 @@ final class NativeKernels implements Kernels {
             matmul(w, x, y, rows, in, out);
             return;
         }
+        if (typedSplit != null && typedSplit.run(type, w, x, y, rows, in, out)) return;
+        typedMatmulColumns(type, w, x, y, rows, in, out, 0, out);
+    }
+
+    /** The typed matmul for outputs {@code [from, to)} only (one downcall). */
+    private static void typedMatmulColumns(WeightType type, MemorySegment w, MemorySegment x, MemorySegment y,
+                                           long rows, long in, long out, long from, long to) {
         int status;
         try {
             status = rows == 1
-                    ? (int) Downcalls.TYPED_MATVEC.invokeExact(type.ggmlId(), w, x, y, rows, in, out, 0L, out)
-                    : (int) Downcalls.TYPED_MATMUL.invokeExact(type.ggmlId(), w, x, y, rows, in, out, 0L, out);
+                    ? (int) Downcalls.TYPED_MATVEC.invokeExact(type.ggmlId(), w, x, y, rows, in, out, from, to)
+                    : (int) Downcalls.TYPED_MATMUL.invokeExact(type.ggmlId(), w, x, y, rows, in, out, from, to);
         } catch (Throwable t) {
             throw propagate(t);
         }
         if (status != 0) throw new IllegalStateException("the native library has no " + type + " matmul");
+    }
+
+    /**
+     * Splits a typed matmul by output rows over a {@link WorkerPool}: each thread makes one downcall
+     * for its share of columns. Re-armed per call (no allocation); below
+     * {@link ParallelRanges#MIN_MATMUL_MACS} the call stays on the caller, as do segments the workers
+     * cannot access (a confined arena's).
+     */
+    private static final class TypedMatmulSplit implements WorkerPool.Task {
+        private final WorkerPool pool;
+        private final Thread worker;
+        private WeightType type;
+        private MemorySegment w, x, y;
+        private long rows, in, out;
+
+        TypedMatmulSplit(WorkerPool pool) {
+            this.pool = pool;
+            this.worker = pool.workerThreads()[0];
+        }
+
+        boolean run(WeightType type, MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
+            if (rows * in * out < ParallelRanges.MIN_MATMUL_MACS || !w.isAccessibleBy(worker)
+                    || !x.isAccessibleBy(worker) || !y.isAccessibleBy(worker)) {
+                return false;
+            }
+            this.type = type;
+            this.w = w;
+            this.x = x;
+            this.y = y;
+            this.rows = rows;
+            this.in = in;
+            this.out = out;
+            pool.run(this, out);
+            return true;
+        }
+
+        @Override
+        public void run(long from, long to) {
+            typedMatmulColumns(type, w, x, y, rows, in, out, from, to);
+        }
     }
 
     /** C's NULL for an absent optional operand ({@code w}, {@code b}, {@code gamma}, {@code beta}). */

@@ -1,5 +1,6 @@
 package dev.ffmllama.kernels;
 
+import dev.ffmllama.tensor.WeightType;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -20,12 +21,14 @@ final class ParallelRanges {
     /** A worker thread: segments it can access are accessible to all of them. */
     private final Thread worker;
     private final MatmulTask matmul;
+    private final TypedMatmulTask typedMatmul;
     private final AttentionTask attention;
 
     ParallelRanges(JavaKernels kernels, WorkerPool pool) {
         this.pool = pool;
         this.worker = pool.workerThreads()[0];
         this.matmul = new MatmulTask(kernels);
+        this.typedMatmul = new TypedMatmulTask(kernels);
         this.attention = new AttentionTask(kernels);
     }
 
@@ -33,6 +36,22 @@ final class ParallelRanges {
     boolean matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
         if (rows * in * out < MIN_MATMUL_MACS || !shared(w) || !shared(x) || !shared(y)) return false;
         MatmulTask t = matmul;
+        t.w = w;
+        t.x = x;
+        t.y = y;
+        t.rows = rows;
+        t.in = in;
+        t.out = out;
+        pool.run(t, out);
+        return true;
+    }
+
+    /** The same for a matmul on F16/BF16/Q8_0/Q4_0 weights: split by outputs (whole weight rows). */
+    boolean typedMatmul(WeightType type, MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in,
+                        long out) {
+        if (rows * in * out < MIN_MATMUL_MACS || !shared(w) || !shared(x) || !shared(y)) return false;
+        TypedMatmulTask t = typedMatmul;
+        t.type = type;
         t.w = w;
         t.x = x;
         t.y = y;
@@ -82,6 +101,23 @@ final class ParallelRanges {
         @Override
         public void run(long from, long to) {
             kernels.matmulOutputs(w, x, y, rows, in, out, from, to);
+        }
+    }
+
+    /** One share of a typed-weight matmul: the outputs {@code [from, to)}. */
+    private static final class TypedMatmulTask implements WorkerPool.Task {
+        private final JavaKernels kernels;
+        WeightType type;
+        MemorySegment w, x, y;
+        long rows, in, out;
+
+        TypedMatmulTask(JavaKernels kernels) {
+            this.kernels = kernels;
+        }
+
+        @Override
+        public void run(long from, long to) {
+            kernels.typedMatmulOutputs(type, w, x, y, rows, in, out, from, to);
         }
     }
 

@@ -72,14 +72,42 @@ class ThreadedKernelsTest {
             assertEquals(0, one.workerThreads().length);
         }
         try (SessionKernels two = backend.kernels(2)) {
-            assertEquals(backend == Backend.NATIVE ? 0 : 1, two.workerThreads().length,
-                    "native threads through OpenBLAS, the Java backends through their own pool");
+            assertEquals(1, two.workerThreads().length,
+                    "every backend has its own pool (native: for typed-weight matmuls; F32 goes to OpenBLAS's threads)");
             assertEquals(backend, two.kernels().backend());
             // the threaded kernels validate like the shared ones
             assertThrows(IllegalArgumentException.class,
                     () -> two.kernels().matmul(MemorySegment.NULL, MemorySegment.NULL, MemorySegment.NULL, 1, 4, 4));
         }
         assertThrows(IllegalArgumentException.class, () -> backend.kernels(0));
+    }
+
+    /** Q8_0/Q4_0/F16 matmuls split by output rows give the one-thread result (same kernel per row). */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Backend.class)
+    void typedMatmulMatchesOneThread(Backend backend) {
+        int[][] shapes = {{1, 288, 771}, {5, 256, 300}};
+        for (dev.ffmllama.tensor.WeightType type : new dev.ffmllama.tensor.WeightType[] {
+                dev.ffmllama.tensor.WeightType.Q8_0, dev.ffmllama.tensor.WeightType.Q4_0,
+                dev.ffmllama.tensor.WeightType.F16}) {
+            for (int[] s : shapes) {
+                int rows = s[0], in = s[1], out = s[2];
+                float[] w = TestData.random(out * in, 0, 1, out + in);
+                float[] x = TestData.random(rows * in, 0, 1, rows);
+                try (Arena arena = Arena.ofShared(); SessionKernels two = backend.kernels(2)) {
+                    MemorySegment wf = TestData.segment(arena, w);
+                    MemorySegment wq = arena.allocate(type.byteSize(out, in), 64);
+                    Quantization.quantize(type, wf, wq, (long) out * in);
+                    MemorySegment xs = TestData.segment(arena, x);
+                    MemorySegment y1 = arena.allocate((long) rows * out * Float.BYTES, 64);
+                    MemorySegment y2 = arena.allocate((long) rows * out * Float.BYTES, 64);
+                    backend.kernels().matmul(type, wq, xs, y1, rows, in, out);
+                    two.kernels().matmul(type, wq, xs, y2, rows, in, out);
+                    TestData.assertClose(type + " matmul " + rows + "x" + in + "x" + out,
+                            Reference.toDouble(TestData.floats(y1)), TestData.floats(y2), 1e-5, 1e-6);
+                }
+            }
+        }
     }
 
     @ParameterizedTest(name = "{0}")
