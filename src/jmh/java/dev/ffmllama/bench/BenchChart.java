@@ -15,7 +15,8 @@ import org.knowm.xchart.style.Styler;
 
 /**
  * Renders {@code scripts/bench-report}'s results as a grouped bar chart PNG (headless): one chart
- * per test kind (pp, tg), x = model, one bar series per backend × threads, y = tokens/s (log scale).
+ * per test kind (pp, tg), x = model, one bar series per backend × threads, y = tokens/s (log scale),
+ * labelled with its value.
  *
  * <p>Usage: {@code BenchChart results.tsv out.png "title"}; the TSV has the header
  * {@code model test backend threads tps std} and one row per measurement.
@@ -45,9 +46,11 @@ public final class BenchChart {
                 .xAxisTitle("model").yAxisTitle("tokens/s (log)").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setYAxisLogarithmic(true);
+        chart.getStyler().setYAxisMin(10.0); // bars start at 0 otherwise, which a log axis rejects
         chart.getStyler().setLabelsVisible(true);
         chart.getStyler().setLabelsFontColorAutomaticEnabled(false);
         chart.getStyler().setLabelsRotation(90);
+        chart.getStyler().setDecimalPattern("#,##0");
         LinkedHashSet<String> models = new LinkedHashSet<>();
         Map<String, Map<String, Row>> bySeries = new LinkedHashMap<>();
         for (Row r : rows) {
@@ -56,14 +59,13 @@ public final class BenchChart {
         }
         List<String> x = new ArrayList<>(models);
         for (Map.Entry<String, Map<String, Row>> e : bySeries.entrySet()) {
+            // no error bars: xchart rejects them on a log axis; the spread is in report.md's table
             List<Double> y = new ArrayList<>();
-            List<Double> err = new ArrayList<>();
             for (String m : x) {
                 Row r = e.getValue().get(m);
-                y.add(r == null ? 0.0 : r.tps());
-                err.add(r == null ? 0.0 : r.std());
+                y.add(r == null ? Double.NaN : r.tps());
             }
-            chart.addSeries(e.getKey(), x, y, err);
+            chart.addSeries(e.getKey(), x, y);
         }
         return chart;
     }
