@@ -141,6 +141,35 @@ void ffm_attention(const float *q, const float *k_cache, const float *v_cache, f
                    float *scratch, int64_t rows, int64_t pos0, int64_t n_heads,
                    int64_t n_kv_heads, int64_t head_size);
 
+/* ---- KV-cache layouts (memory-layout experiments) ------------------------------------------ */
+
+/* Order of a layer's KV cache. */
+enum ffm_kv_order {
+    FFM_KV_TOKEN_MAJOR = 0, /* [capacity][n_kv_heads * head_size]  (llama2.c; ffm_attention) */
+    FFM_KV_HEAD_MAJOR = 1   /* [n_kv_heads][capacity][head_size]   (one head's keys contiguous) */
+};
+
+/* Element type of a KV cache. */
+enum ffm_kv_type {
+    FFM_KV_F32 = 0, /* float32 */
+    FFM_KV_F16 = 1  /* IEEE binary16 (stored rounded to nearest even), widened exactly on read */
+};
+
+/*
+ * ffm_attention over a cache in any of the layouts above. capacity is the number of positions
+ * the cache was allocated for (>= pos0 + rows): the head-major stride between kv heads is
+ * capacity * head_size elements; the token-major layout ignores it. k_cache / v_cache hold
+ * capacity * n_kv_heads * head_size elements of the given type (2-byte aligned for F16).
+ * Token-major F32 computes exactly what ffm_attention does. F16 caches: every key and value is
+ * converted back to float32 (exact) and used as ffm_attention would use it, so the result is the
+ * float32 attention over the rounded cache. Returns 0, or -1 (nothing written) for an unknown
+ * order or type.
+ */
+int ffm_attention_kv(const float *q, const void *k_cache, const void *v_cache, float *out,
+                     float *scratch, int64_t rows, int64_t pos0, int64_t n_heads,
+                     int64_t n_kv_heads, int64_t head_size, int64_t capacity, int32_t order,
+                     int32_t type);
+
 #ifdef __cplusplus
 }
 #endif

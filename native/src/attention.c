@@ -1,20 +1,76 @@
 /*
- * attention.c — causal grouped-query attention over a token-major KV cache, for one or many
- * consecutive query rows (decode or batched prefill). Compiled once per SIMD variant.
+ * attention.c — causal grouped-query attention over a KV cache, for one or many consecutive
+ * query rows (decode or batched prefill). Compiled once per SIMD variant.
+ *
+ * One loop nest serves every cache layout (ffmllama.h, ffm_attention_kv): token-major or
+ * head-major order, float32 or float16 elements. It is always_inline and each public entry
+ * passes constants for the layout, so the compiler emits one specialised copy per combination
+ * (no per-element branch on the layout).
  */
 #include <math.h>
 
+#include "half.h"
 #include "rowops.h"
 #include "variant.h"
 
-void FFM_VARIANT(attention)(const float *q, const float *k_cache, const float *v_cache,
-                            float *out, float *scratch, int64_t rows, int64_t pos0,
-                            int64_t n_heads, int64_t n_kv_heads, int64_t head_size) {
+#include "../include/ffmllama.h"
+
+/* Float16 elements are widened a chunk at a time into a stack buffer, then reuse the f32 loops. */
+enum { HALF_CHUNK = 64 };
+
+FFM_INLINE void halves_to_floats(const uint16_t *h, float *f, int64_t n) {
+    int64_t i = 0;
+#if defined(__AVX512F__)
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(f + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(h + i))));
+#elif defined(__F16C__)
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(f + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(h + i))));
+#endif
+    for (; i < n; i++) f[i] = ffm_half_to_float(h[i]);
+}
+
+/* q . k for one head; k is head_size floats or halves. */
+FFM_INLINE float dot_key(const float *q, const void *k, int64_t head_size, const int f16) {
+    if (!f16) return ffm_dot_f32(q, (const float *)k, head_size);
+    float buf[HALF_CHUNK], s = 0.0f;
+    for (int64_t c = 0; c < head_size; c += HALF_CHUNK) {
+        const int64_t n = head_size - c < HALF_CHUNK ? head_size - c : HALF_CHUNK;
+        halves_to_floats((const uint16_t *)k + c, buf, n);
+        s += ffm_dot_f32(q + c, buf, n);
+    }
+    return s;
+}
+
+/* o += a * v for one head; v is head_size floats or halves. */
+FFM_INLINE void add_scaled_value(float *restrict o, float a, const void *v, int64_t head_size,
+                                 const int f16) {
+    if (!f16) {
+        const float *restrict v32 = (const float *)v;
+        for (int64_t i = 0; i < head_size; i++) o[i] += a * v32[i];
+        return;
+    }
+    float buf[HALF_CHUNK];
+    for (int64_t c = 0; c < head_size; c += HALF_CHUNK) {
+        const int64_t n = head_size - c < HALF_CHUNK ? head_size - c : HALF_CHUNK;
+        halves_to_floats((const uint16_t *)v + c, buf, n);
+        for (int64_t i = 0; i < n; i++) o[c + i] += a * buf[i];
+    }
+}
+
+FFM_INLINE void attention_impl(const float *q, const void *k_cache, const void *v_cache,
+                               float *out, float *scratch, int64_t rows, int64_t pos0,
+                               int64_t n_heads, int64_t n_kv_heads, int64_t head_size,
+                               int64_t capacity, const int head_major, const int f16) {
     const int64_t dim = n_heads * head_size;       /* one row of q / out */
-    const int64_t kv_dim = n_kv_heads * head_size; /* one position of the caches */
+    const int64_t kv_dim = n_kv_heads * head_size; /* one position of a token-major cache */
     const int64_t group = n_heads / n_kv_heads;    /* query heads sharing a kv head */
     const int64_t max_positions = pos0 + rows;
+    const int64_t elem = f16 ? 2 : 4;
+    /* element offset of kv head h at position t, and the step from one position to the next */
+    const int64_t pos_step = head_major ? head_size : kv_dim;
     const float inv_sqrt = (float)(1.0 / sqrt((double)head_size));
+    const char *kc = (const char *)k_cache, *vc = (const char *)v_cache;
 
     /*
      * The query heads sharing a kv head are processed together, position-major: each key and
@@ -24,16 +80,17 @@ void FFM_VARIANT(attention)(const float *q, const float *k_cache, const float *v
     for (int64_t r = 0; r < rows; r++) {
         const int64_t n_pos = pos0 + r + 1; /* causal: positions 0 .. pos0 + r */
         for (int64_t kvh = 0; kvh < n_kv_heads; kvh++) {
-            const int64_t h0 = kvh * group, kv_off = kvh * head_size;
+            const int64_t h0 = kvh * group;
+            const int64_t head_at = head_major ? kvh * capacity * head_size : kvh * head_size;
             const float *qg = q + r * dim + h0 * head_size;
             /* each head has its own score region (heads could also run in parallel) */
             float *att = scratch + h0 * max_positions;
 
             for (int64_t t = 0; t < n_pos; t++) {
-                const float *kt = k_cache + t * kv_dim + kv_off;
+                const void *kt = kc + (head_at + t * pos_step) * elem;
                 for (int64_t g = 0; g < group; g++)
                     att[g * max_positions + t] =
-                        ffm_dot_f32(qg + g * head_size, kt, head_size) * inv_sqrt;
+                        dot_key(qg + g * head_size, kt, head_size, f16) * inv_sqrt;
             }
             for (int64_t g = 0; g < group; g++)
                 ffm_softmax_row(att + g * max_positions, att + g * max_positions, n_pos);
@@ -41,13 +98,33 @@ void FFM_VARIANT(attention)(const float *q, const float *k_cache, const float *v
             float *restrict og = out + r * dim + h0 * head_size; /* out aliases no input */
             for (int64_t i = 0; i < group * head_size; i++) og[i] = 0.0f;
             for (int64_t t = 0; t < n_pos; t++) {
-                const float *restrict vt = v_cache + t * kv_dim + kv_off;
-                for (int64_t g = 0; g < group; g++) {
-                    const float a = att[g * max_positions + t];
-                    float *restrict oh = og + g * head_size;
-                    for (int64_t i = 0; i < head_size; i++) oh[i] += a * vt[i];
-                }
+                const void *vt = vc + (head_at + t * pos_step) * elem;
+                for (int64_t g = 0; g < group; g++)
+                    add_scaled_value(og + g * head_size, att[g * max_positions + t], vt, head_size, f16);
             }
         }
     }
+}
+
+void FFM_VARIANT(attention)(const float *q, const float *k_cache, const float *v_cache,
+                            float *out, float *scratch, int64_t rows, int64_t pos0,
+                            int64_t n_heads, int64_t n_kv_heads, int64_t head_size) {
+    attention_impl(q, k_cache, v_cache, out, scratch, rows, pos0, n_heads, n_kv_heads, head_size,
+                   pos0 + rows, 0, 0);
+}
+
+int FFM_VARIANT(attention_kv)(const float *q, const void *k_cache, const void *v_cache,
+                              float *out, float *scratch, int64_t rows, int64_t pos0,
+                              int64_t n_heads, int64_t n_kv_heads, int64_t head_size,
+                              int64_t capacity, int32_t order, int32_t type) {
+#define FFM_ATTENTION_CASE(head_major, f16)                                                       \
+    attention_impl(q, k_cache, v_cache, out, scratch, rows, pos0, n_heads, n_kv_heads, head_size, \
+                   capacity, head_major, f16)
+    if (order == FFM_KV_TOKEN_MAJOR && type == FFM_KV_F32) FFM_ATTENTION_CASE(0, 0);
+    else if (order == FFM_KV_TOKEN_MAJOR && type == FFM_KV_F16) FFM_ATTENTION_CASE(0, 1);
+    else if (order == FFM_KV_HEAD_MAJOR && type == FFM_KV_F32) FFM_ATTENTION_CASE(1, 0);
+    else if (order == FFM_KV_HEAD_MAJOR && type == FFM_KV_F16) FFM_ATTENTION_CASE(1, 1);
+    else return -1;
+    return 0;
+#undef FFM_ATTENTION_CASE
 }

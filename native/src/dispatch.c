@@ -187,6 +187,14 @@ FFM_API void ffm_attention(const float *q, const float *k_cache, const float *v_
                          head_size);
 }
 
+FFM_API int ffm_attention_kv(const float *q, const void *k_cache, const void *v_cache, float *out,
+                             float *scratch, int64_t rows, int64_t pos0, int64_t n_heads,
+                             int64_t n_kv_heads, int64_t head_size, int64_t capacity,
+                             int32_t order, int32_t type) {
+    return kernels()->attention_kv(q, k_cache, v_cache, out, scratch, rows, pos0, n_heads,
+                                   n_kv_heads, head_size, capacity, order, type);
+}
+
 /* ---- ffmllama_quant.h: typed-weight linear layers ------------------------------------------- */
 
 FFM_API void ffm_matmul_q8_0(const void *w, const float *x, float *y, int64_t rows, int64_t in,

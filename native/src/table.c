@@ -21,6 +21,7 @@ const ffm_kernel_table FFM_TABLE_NAME(FFM_VARIANT_SUFFIX) = {
     .silu_mul = FFM_VARIANT(silu_mul),
     .add = FFM_VARIANT(add),
     .attention = FFM_VARIANT(attention),
+    .attention_kv = FFM_VARIANT(attention_kv),
     .matmul_q8_0 = FFM_VARIANT(matmul_q8_0),
     .matmul_q4_0 = FFM_VARIANT(matmul_q4_0),
     .matmul_f16 = FFM_VARIANT(matmul_f16),

@@ -55,6 +55,10 @@ typedef struct ffm_kernel_table {
     void (*attention)(const float *q, const float *k_cache, const float *v_cache, float *out,
                       float *scratch, int64_t rows, int64_t pos0, int64_t n_heads,
                       int64_t n_kv_heads, int64_t head_size);
+    int (*attention_kv)(const float *q, const void *k_cache, const void *v_cache, float *out,
+                        float *scratch, int64_t rows, int64_t pos0, int64_t n_heads,
+                        int64_t n_kv_heads, int64_t head_size, int64_t capacity, int32_t order,
+                        int32_t type);
     /* ffmllama_quant.h: y[:, col_begin..col_end) of x . W^T for one weight type (quant.c) */
     ffm_typed_matmul_fn matmul_q8_0, matmul_q4_0, matmul_f16, matmul_bf16;
 } ffm_kernel_table;
@@ -94,6 +98,10 @@ void FFM_VARIANT(add)(const float *a, const float *b, float *out, int64_t n);
 void FFM_VARIANT(attention)(const float *q, const float *k_cache, const float *v_cache,
                             float *out, float *scratch, int64_t rows, int64_t pos0,
                             int64_t n_heads, int64_t n_kv_heads, int64_t head_size);
+int FFM_VARIANT(attention_kv)(const float *q, const void *k_cache, const void *v_cache,
+                              float *out, float *scratch, int64_t rows, int64_t pos0,
+                              int64_t n_heads, int64_t n_kv_heads, int64_t head_size,
+                              int64_t capacity, int32_t order, int32_t type);
 void FFM_VARIANT(matmul_q8_0)(const void *w, const float *x, float *y, int64_t rows, int64_t in,
                               int64_t out, int64_t col_begin, int64_t col_end);
 void FFM_VARIANT(matmul_q4_0)(const void *w, const float *x, float *y, int64_t rows, int64_t in,

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ffmllama.h"
+#include "ffmllama_quant.h"
 
 static const char *const VARIANTS[] = {"baseline", "avx2", "avx512"};
 enum { N_VARIANTS = 3 };
@@ -475,16 +476,13 @@ static void test_rope(int64_t rows, int64_t n_heads, int64_t head_size, int64_t 
 
 /* ---- attention -------------------------------------------------------------------------------- */
 
-static void test_attention(int64_t rows, int64_t pos0, int64_t n_heads, int64_t n_kv_heads,
-                           int64_t head_size) {
+/* float64 attention over token-major float caches k / vc ([positions, kv_dim]) into ref. */
+static void ref_attention(const float *q, const float *k, const float *vc, double *ref,
+                          int64_t rows, int64_t pos0, int64_t n_heads, int64_t n_kv_heads,
+                          int64_t head_size) {
     const int64_t dim = n_heads * head_size, kv_dim = n_kv_heads * head_size;
-    const int64_t positions = pos0 + rows, group = n_heads / n_kv_heads;
-    float *q = alloc_f(rows * dim), *k = alloc_f(positions * kv_dim);
-    float *vc = alloc_f(positions * kv_dim);
-    fill_uniform(q, rows * dim, -2, 2);
-    fill_uniform(k, positions * kv_dim, -2, 2);
-    fill_uniform(vc, positions * kv_dim, -3, 3);
-    double *ref = alloc_d(rows * dim), *att = alloc_d(positions);
+    const int64_t group = n_heads / n_kv_heads;
+    double *att = alloc_d(pos0 + rows);
     for (int64_t r = 0; r < rows; r++)
         for (int64_t h = 0; h < n_heads; h++) {
             const int64_t kvh = h / group, np = pos0 + r + 1;
@@ -503,7 +501,60 @@ static void test_attention(int64_t rows, int64_t pos0, int64_t n_heads, int64_t 
                 ref[r * dim + h * head_size + i] = o;
             }
         }
-    char detail[96];
+    free(att);
+}
+
+/*
+ * Copies a token-major float cache [positions, kv_dim] into a cache of `capacity` positions in
+ * the given order and type (F16: rounded by ffm_quantize_f16). Unused positions hold NaN-like
+ * garbage, which the kernel must never read.
+ */
+static void *layout_cache(const float *src, int64_t positions, int64_t capacity,
+                          int64_t n_kv_heads, int64_t head_size, int order, int type) {
+    const int64_t kv_dim = n_kv_heads * head_size, n = capacity * kv_dim;
+    float *f = alloc_f(n);
+    memset(f, 0xff, (size_t)n * sizeof(float));
+    for (int64_t t = 0; t < positions; t++)
+        for (int64_t h = 0; h < n_kv_heads; h++) {
+            const int64_t at = order == FFM_KV_HEAD_MAJOR ? (h * capacity + t) * head_size
+                                                          : t * kv_dim + h * head_size;
+            memcpy(f + at, src + t * kv_dim + h * head_size, (size_t)head_size * sizeof(float));
+        }
+    if (type == FFM_KV_F32) return f;
+    /* one half past a malloc'd block, ending exactly at its end (ASan sees overruns) */
+    uint16_t *block = malloc((size_t)(n + 1) * sizeof(uint16_t));
+    ffm_quantize_f16(f, block + 1, n);
+    free_f(f);
+    return block + 1;
+}
+
+static void free_cache(void *cache, int type) {
+    if (type == FFM_KV_F32) free_f(cache);
+    else free((uint16_t *)cache - 1);
+}
+
+static void test_attention(int64_t rows, int64_t pos0, int64_t n_heads, int64_t n_kv_heads,
+                           int64_t head_size) {
+    const int64_t dim = n_heads * head_size, kv_dim = n_kv_heads * head_size;
+    const int64_t positions = pos0 + rows, capacity = positions + 5;
+    float *q = alloc_f(rows * dim), *k = alloc_f(positions * kv_dim);
+    float *vc = alloc_f(positions * kv_dim);
+    fill_uniform(q, rows * dim, -2, 2);
+    fill_uniform(k, positions * kv_dim, -2, 2);
+    fill_uniform(vc, positions * kv_dim, -3, 3);
+    double *ref = alloc_d(rows * dim), *ref16 = alloc_d(rows * dim);
+    ref_attention(q, k, vc, ref, rows, pos0, n_heads, n_kv_heads, head_size);
+    /* the F16 caches' reference: the same attention over the rounded keys and values */
+    float *k16 = alloc_f(positions * kv_dim), *v16 = alloc_f(positions * kv_dim);
+    uint16_t *halves = malloc((size_t)positions * kv_dim * sizeof(uint16_t));
+    ffm_quantize_f16(k, halves, positions * kv_dim);
+    ffm_dequantize_f16(halves, k16, positions * kv_dim);
+    ffm_quantize_f16(vc, halves, positions * kv_dim);
+    ffm_dequantize_f16(halves, v16, positions * kv_dim);
+    free(halves);
+    ref_attention(q, k16, v16, ref16, rows, pos0, n_heads, n_kv_heads, head_size);
+
+    char detail[128];
     snprintf(detail, sizeof detail, "rows=%lld pos0=%lld heads=%lld/%lld hs=%lld",
              (long long)rows, (long long)pos0, (long long)n_heads, (long long)n_kv_heads,
              (long long)head_size);
@@ -511,9 +562,39 @@ static void test_attention(int64_t rows, int64_t pos0, int64_t n_heads, int64_t 
         float *out = alloc_f(rows * dim), *scratch = alloc_f(n_heads * positions);
         ffm_attention(q, k, vc, out, scratch, rows, pos0, n_heads, n_kv_heads, head_size);
         expect_close("attention", v, detail, out, ref, rows * dim, 1e-5, 1e-5 * max_abs(ref, rows * dim));
+        for (int order = FFM_KV_TOKEN_MAJOR; order <= FFM_KV_HEAD_MAJOR; order++)
+            for (int type = FFM_KV_F32; type <= FFM_KV_F16; type++) {
+                void *kc = layout_cache(k, positions, capacity, n_kv_heads, head_size, order, type);
+                void *vcc = layout_cache(vc, positions, capacity, n_kv_heads, head_size, order, type);
+                const double *want = type == FFM_KV_F16 ? ref16 : ref;
+                char what[32];
+                snprintf(what, sizeof what, "attention_kv %s/%s",
+                         order == FFM_KV_HEAD_MAJOR ? "head" : "token", type == FFM_KV_F16 ? "f16" : "f32");
+                int status = ffm_attention_kv(q, kc, vcc, out, scratch, rows, pos0, n_heads, n_kv_heads,
+                                              head_size, capacity, order, type);
+                if (status != 0) {
+                    failed++;
+                    printf("FAIL %s [%s] %s: status %d\n", what, v, detail, status);
+                } else {
+                    expect_close(what, v, detail, out, want, rows * dim, 1e-5,
+                                 1e-5 * max_abs(want, rows * dim));
+                }
+                free_cache(kc, type), free_cache(vcc, type);
+            }
+        /* unknown order / type: refused, nothing written */
+        out[0] = 42.0f;
+        if (ffm_attention_kv(q, k, vc, out, scratch, rows, pos0, n_heads, n_kv_heads, head_size,
+                             capacity, 2, FFM_KV_F32) == -1 &&
+            ffm_attention_kv(q, k, vc, out, scratch, rows, pos0, n_heads, n_kv_heads, head_size,
+                             capacity, FFM_KV_TOKEN_MAJOR, 7) == -1 && out[0] == 42.0f)
+            passed++;
+        else {
+            failed++;
+            printf("FAIL attention_kv [%s]: an unknown order/type was not refused\n", v);
+        }
         free_f(out), free_f(scratch);
     }
-    free(ref), free(att), free_f(q), free_f(k), free_f(vc);
+    free(ref), free(ref16), free_f(q), free_f(k), free_f(vc), free_f(k16), free_f(v16);
 }
 
 /* ---- dispatch --------------------------------------------------------------------------------- */
@@ -575,6 +656,7 @@ int main(void) {
     test_attention(1, 40, 6, 3, 7);   /* odd head size */
     test_attention(5, 100, 2, 1, 128);
     test_attention(4, 3, 6, 1, 17);   /* MQA */
+    test_attention(2, 7, 2, 2, 150);  /* head size > one f16 conversion chunk, odd tail */
 
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -1102,5 +1102,113 @@ public class ffmllama_h extends ffmllama_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+    private static final int FFM_KV_TOKEN_MAJOR = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum ffm_kv_order.FFM_KV_TOKEN_MAJOR = 0
+     * }
+     */
+    public static int FFM_KV_TOKEN_MAJOR() {
+        return FFM_KV_TOKEN_MAJOR;
+    }
+    private static final int FFM_KV_HEAD_MAJOR = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum ffm_kv_order.FFM_KV_HEAD_MAJOR = 1
+     * }
+     */
+    public static int FFM_KV_HEAD_MAJOR() {
+        return FFM_KV_HEAD_MAJOR;
+    }
+    private static final int FFM_KV_F32 = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum ffm_kv_type.FFM_KV_F32 = 0
+     * }
+     */
+    public static int FFM_KV_F32() {
+        return FFM_KV_F32;
+    }
+    private static final int FFM_KV_F16 = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum ffm_kv_type.FFM_KV_F16 = 1
+     * }
+     */
+    public static int FFM_KV_F16() {
+        return FFM_KV_F16;
+    }
+
+    private static class ffm_attention_kv {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            ffmllama_h.C_INT,
+            ffmllama_h.C_POINTER,
+            ffmllama_h.C_POINTER,
+            ffmllama_h.C_POINTER,
+            ffmllama_h.C_POINTER,
+            ffmllama_h.C_POINTER,
+            ffmllama_h.C_LONG,
+            ffmllama_h.C_LONG,
+            ffmllama_h.C_LONG,
+            ffmllama_h.C_LONG,
+            ffmllama_h.C_LONG,
+            ffmllama_h.C_LONG,
+            ffmllama_h.C_INT,
+            ffmllama_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ffm_attention_kv");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int ffm_attention_kv(const float *q, const void *k_cache, const void *v_cache, float *out, float *scratch, int64_t rows, int64_t pos0, int64_t n_heads, int64_t n_kv_heads, int64_t head_size, int64_t capacity, int32_t order, int32_t type)
+     * }
+     */
+    public static FunctionDescriptor ffm_attention_kv$descriptor() {
+        return ffm_attention_kv.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int ffm_attention_kv(const float *q, const void *k_cache, const void *v_cache, float *out, float *scratch, int64_t rows, int64_t pos0, int64_t n_heads, int64_t n_kv_heads, int64_t head_size, int64_t capacity, int32_t order, int32_t type)
+     * }
+     */
+    public static MethodHandle ffm_attention_kv$handle() {
+        return ffm_attention_kv.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int ffm_attention_kv(const float *q, const void *k_cache, const void *v_cache, float *out, float *scratch, int64_t rows, int64_t pos0, int64_t n_heads, int64_t n_kv_heads, int64_t head_size, int64_t capacity, int32_t order, int32_t type)
+     * }
+     */
+    public static MemorySegment ffm_attention_kv$address() {
+        return ffm_attention_kv.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int ffm_attention_kv(const float *q, const void *k_cache, const void *v_cache, float *out, float *scratch, int64_t rows, int64_t pos0, int64_t n_heads, int64_t n_kv_heads, int64_t head_size, int64_t capacity, int32_t order, int32_t type)
+     * }
+     */
+    public static int ffm_attention_kv(MemorySegment q, MemorySegment k_cache, MemorySegment v_cache, MemorySegment out, MemorySegment scratch, long rows, long pos0, long n_heads, long n_kv_heads, long head_size, long capacity, int order, int type) {
+        var mh$ = ffm_attention_kv.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ffm_attention_kv", q, k_cache, v_cache, out, scratch, rows, pos0, n_heads, n_kv_heads, head_size, capacity, order, type);
+            }
+            return (int)mh$.invokeExact(q, k_cache, v_cache, out, scratch, rows, pos0, n_heads, n_kv_heads, head_size, capacity, order, type);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
 

@@ -5,19 +5,19 @@ import dev.ffmllama.format.ModelConfig;
 import dev.ffmllama.format.ModelFile;
 import dev.ffmllama.format.ModelFiles;
 import dev.ffmllama.format.ModelFormatException;
+import dev.ffmllama.layout.Layout;
 import dev.ffmllama.tensor.WeightType;
 import dev.ffmllama.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * A loaded model: mapped weights (used in place, never copied) and its tokenizer. Thread-safe and
- * shareable: any number of {@link Session}s, in any threads, read the same weights.
+ * A loaded model: mapped weights (used in place unless a conversion or a layout copies them) and its
+ * tokenizer. Thread-safe and shareable: any number of {@link Session}s, in any threads, read the same weights.
  *
  * <pre>{@code
  * try (Model model = Model.load(Path.of("stories260K.gguf"));
@@ -36,26 +36,19 @@ public final class Model implements AutoCloseable {
     private static final String BUNDLED_TOKENIZER = "tok512.bin";
 
     private final ModelFile file;
-    private final Arena convertedWeights; // off-heap copies made by LoadOptions.weights, else null
-    private final Weights weights;
+    private final Weights weights; // owns the off-heap copies made for LoadOptions.weights / layout, if any
     private final Tokenizer tokenizer;
     /** Entered by every session step that reads the weights; close() waits for those steps. */
     private final UseGuard guard = new UseGuard();
 
-    private Model(ModelFile file, Tokenizer tokenizer, WeightType convertTo) {
+    private Model(ModelFile file, Tokenizer tokenizer, WeightType convertTo, Layout layout) {
         this.file = file;
         this.tokenizer = tokenizer;
-        this.convertedWeights = convertTo == null ? null : Arena.ofShared();
-        try {
-            this.weights = new Weights(file, convertTo, convertedWeights);
-        } catch (RuntimeException e) {
-            if (convertedWeights != null) convertedWeights.close();
-            throw e;
-        }
         if (tokenizer.size() != file.config().vocabSize()) {
             throw new ModelFormatException("tokenizer has " + tokenizer.size() + " tokens but the model "
                     + file.path().getFileName() + " has a vocabulary of " + file.config().vocabSize());
         }
+        this.weights = new Weights(file, convertTo, layout);
     }
 
     /**
@@ -71,7 +64,7 @@ public final class Model implements AutoCloseable {
         return load(modelPath, LoadOptions.defaults().withTokenizer(tokenizerPath));
     }
 
-    /** Loads a model with the given options (tokenizer file, weight type conversion). */
+    /** Loads a model with the given options (tokenizer file, weight type conversion, weight layout). */
     public static Model load(Path modelPath, LoadOptions options) {
         Path tokenizerPath = options.tokenizer();
         ModelFile file;
@@ -81,7 +74,7 @@ public final class Model implements AutoCloseable {
             throw new UncheckedIOException(modelPath + ": " + e.getMessage(), e);
         }
         try {
-            return new Model(file, openTokenizer(file, tokenizerPath), options.weights());
+            return new Model(file, openTokenizer(file, tokenizerPath), options.weights(), options.layout());
         } catch (RuntimeException e) {
             file.close();
             throw e;
@@ -96,6 +89,16 @@ public final class Model implements AutoCloseable {
     /** The bundled stories260K model with the given options (its tokenizer is always the bundled one). */
     public static Model loadBundled(LoadOptions options) {
         return load(extractResource(BUNDLED_MODEL), options.withTokenizer(extractResource(BUNDLED_TOKENIZER)));
+    }
+
+    /** The weight layout the model was loaded with ({@link LoadOptions#layout()}). */
+    public Layout layout() {
+        return weights.layout();
+    }
+
+    /** Bytes of the weights' file mapping advised for huge pages ({@code hugepages=on}, weights in place), else 0. */
+    public long hugePageBytesAdvised() {
+        return weights.hugePageBytesAdvised();
     }
 
     /** Bytes of weights one decoded token reads (every matrix once, one embedding row). */
@@ -188,8 +191,8 @@ public final class Model implements AutoCloseable {
     @Override
     public void close() {
         if (guard.closeAndAwait()) {
+            weights.close();
             file.close();
-            if (convertedWeights != null) convertedWeights.close();
         }
     }
 }

@@ -48,7 +48,8 @@ public final class Session implements AutoCloseable {
         int context = options.contextLength() == 0 ? c.contextLength() : options.contextLength();
         this.kernels = options.backend().kernels(options.threads());
         try {
-            this.inference = new Inference(c, weights, kernels.kernels(), context, options.prefillBatch());
+            this.inference = new Inference(c, weights, kernels.kernels(), context, options.prefillBatch(),
+                    options.layout());
         } catch (RuntimeException | Error e) {
             kernels.close();
             throw e;

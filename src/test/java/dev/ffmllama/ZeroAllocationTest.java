@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ffmllama.kernels.Backend;
+import dev.ffmllama.layout.Layout;
 import java.lang.management.ManagementFactory;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -41,9 +42,24 @@ class ZeroAllocationTest {
         }
     }
 
+    /** Every non-default layout at once: fused views, transposed kernels, head-major F16 cache, huge pages. */
+    @ParameterizedTest(name = "{0} threads={1}")
+    @MethodSource("backendsAndThreads")
+    void decodingWithEveryLayoutAllocatesNothing(Backend backend, int threads) {
+        Layout layout = Layout.parse("qkv=fused,ffn=fused,matrix=transposed,kv=head-major,kv-type=f16,align=64,hugepages=on");
+        try (Model model = Model.load(SharedData.model("stories260K.bin"),
+                LoadOptions.defaults().withTokenizer(SharedData.model("tok512.bin")).withLayout(layout.weightPart()))) {
+            assertNoAllocation(model, backend, threads, layout.cachePart());
+        }
+    }
+
     private static void assertNoAllocation(Model model, Backend backend, int threads) {
+        assertNoAllocation(model, backend, threads, Layout.defaults());
+    }
+
+    private static void assertNoAllocation(Model model, Backend backend, int threads, Layout cacheLayout) {
         try (Session session = model.newSession(SessionOptions.defaults().withBackend(backend).withThreads(threads)
-                     .withSeed(42))) {
+                     .withSeed(42).withLayout(cacheLayout))) {
             int[] prompt = {1};
             GenerationLimits limits = new GenerationLimits(400, false);
             TokenListener ignore = (token, pos) -> true;

@@ -78,6 +78,27 @@ public final class Blas {
         }
     }
 
+    /**
+     * Linear layer on a transposed weight, {@code y[rows, out] = x[rows, in] · W} with {@code wt} row-major
+     * {@code Wᵀ [in, out]}: {@code cblas_sgemv} with {@code CblasTrans} for one row (it walks Wᵀ's rows,
+     * scaling each by one x element), {@code cblas_sgemm} with no transposes for several.
+     *
+     * @throws IllegalArgumentException as {@link #linear}
+     */
+    public void linearTransposed(MemorySegment wt, MemorySegment x, MemorySegment y, long rows, long in, long out) {
+        int r = blasInt("rows", rows);
+        int k = blasInt("in", in);
+        int n = blasInt("out", out);
+        requireFloats("weight", wt, (long) n * k);
+        requireFloats("x", x, (long) r * k);
+        requireFloats("y", y, (long) r * n);
+        if (r == 1) {
+            cblas_h.cblas_sgemv(rowMajor, trans, k, n, 1.0f, wt, n, x, 1, 0.0f, y, 1);
+        } else {
+            cblas_h.cblas_sgemm(rowMajor, noTrans, noTrans, r, n, k, 1.0f, x, k, wt, n, 0.0f, y, n);
+        }
+    }
+
     /** Sets the number of BLAS threads (OpenBLAS only; a no-op on other libraries). */
     public void setThreads(int threads) {
         if (threads < 1) throw new IllegalArgumentException("BLAS thread count must be >= 1, got " + threads);

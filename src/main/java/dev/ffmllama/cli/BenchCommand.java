@@ -8,6 +8,7 @@ import dev.ffmllama.SessionOptions;
 import dev.ffmllama.TokenListener;
 import dev.ffmllama.format.ModelConfig;
 import dev.ffmllama.kernels.Backend;
+import dev.ffmllama.tensor.WeightType;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -31,7 +32,8 @@ import picocli.CommandLine.Option;
  * </ul>
  * each preceded by uncounted warm-up runs (so the JIT has compiled the forward pass), repeated
  * {@code --repeat} times in one session, reported as mean ± sample standard deviation, with the
- * Java heap bytes allocated per token by all threads during tg.
+ * Java heap bytes allocated per token by all threads during tg. With {@code --layouts} it compares memory
+ * layouts instead ({@link LayoutBench}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure prefill (pp) and decode (tg) speed per backend and thread count, like llama-bench.")
@@ -75,6 +77,18 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "no progress bar on stderr")
     boolean noProgress;
 
+    @Option(names = "--layouts", paramLabel = "SPEC;...", split = ";",
+            description = "compare memory layouts with the default one: 'all' (each option alone, and both fusions), "
+                    + "or layout specs separated by ';' (e.g. 'qkv=fused;kv=head-major,kv-type=f16'); see docs/layouts.md")
+    List<String> layoutSpecs;
+
+    @Option(names = "--chart", paramLabel = "PNG", description = "with --layouts: also write a bar chart of the speed ratios")
+    Path chartPath;
+
+    @Option(names = "--weights", paramLabel = "TYPE",
+            description = "with --layouts: convert the weights at load time (f32, f16, bf16, q8_0, q4_0)")
+    String weights;
+
     /** One line of the table. */
     record Result(String model, long params, long sizeBytes, String backend, int threads, String test, int tokens,
                   double meanTokensPerSecond, double stdTokensPerSecond, double bytesPerToken, int runs) {
@@ -109,6 +123,8 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         if (modelPath != null) ModelOptions.requireFile(modelPath, "model");
+        if (layoutSpecs != null) return benchLayouts(backends);
+        if (chartPath != null || weights != null) throw new UserException("--chart and --weights need --layouts");
 
         try (Model model = modelPath == null ? Model.loadBundled() : Model.load(modelPath)) {
             ModelConfig c = model.config();
@@ -155,18 +171,26 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    private int benchLayouts(List<Backend> backends) {
+        List<dev.ffmllama.layout.Layout> layouts = LayoutBench.layouts(layoutSpecs);
+        WeightType type = weights == null ? null : ModelOptions.parseWeightType(weights);
+        List<LayoutBench.Row> rows = new LayoutBench(this).run(modelPath, type, layouts, backends, threadCounts,
+                promptTokens, generatedTokens);
+        String model = modelPath == null ? "stories260K (bundled)" : modelPath.getFileName().toString();
+        System.out.print(LayoutBench.table(rows));
+        System.out.flush();
+        if (chartPath != null) LayoutBench.chart(rows, "Memory layouts on " + model, chartPath);
+        return 0;
+    }
+
     /** Speeds (tokens/s) and heap bytes per token of the measured runs, after the warm-up ones. */
     record Runs(double[] tokensPerSecond, double bytesPerToken) {
     }
 
-    private Runs runs(Session session, int[] prompt, int newTokens, boolean prefill) {
+    Runs runs(Session session, int[] prompt, int newTokens, boolean prefill) {
         GenerationLimits limits = new GenerationLimits(newTokens, false);
         TokenListener ignore = (token, position) -> true;
-        long warmStart = System.nanoTime();
-        for (int w = 0; w < MAX_WARMUP_RUNS
-                && (w < MIN_WARMUP_RUNS || System.nanoTime() - warmStart < MIN_WARMUP_NANOS); w++) {
-            session.generate(prompt, limits, ignore);
-        }
+        warmUp(session, prompt, newTokens);
         long[] workers = sessionWorkerThreadIds();
         double[] speeds = new double[repeat];
         long allocated = 0;
@@ -194,6 +218,22 @@ final class BenchCommand implements Callable<Integer> {
         return new Runs(speeds, (double) allocated / tokens);
     }
 
+    /** A progress bar over {@code total} steps (silent with --no-progress). */
+    Progress progress(int total) {
+        return new Progress(noProgress ? null : System.err, total);
+    }
+
+    /** The uncounted runs before a measurement: until the JIT has compiled the forward pass. */
+    void warmUp(Session session, int[] prompt, int newTokens) {
+        GenerationLimits limits = new GenerationLimits(newTokens, false);
+        TokenListener ignore = (token, position) -> true;
+        long warmStart = System.nanoTime();
+        for (int w = 0; w < MAX_WARMUP_RUNS
+                && (w < MIN_WARMUP_RUNS || System.nanoTime() - warmStart < MIN_WARMUP_NANOS); w++) {
+            session.generate(prompt, limits, ignore);
+        }
+    }
+
     /** Ids of the live worker threads of ffm-llama sessions (the bench runs one session at a time). */
     private static long[] sessionWorkerThreadIds() {
         return Thread.getAllStackTraces().keySet().stream()
@@ -207,7 +247,7 @@ final class BenchCommand implements Callable<Integer> {
         return s;
     }
 
-    private static int[] randomTokens(int count, int vocab, int bos) {
+    static int[] randomTokens(int count, int vocab, int bos) {
         SplittableRandom random = new SplittableRandom(1234);
         int[] ids = new int[count];
         for (int i = 0; i < count; i++) ids[i] = i == 0 ? bos : random.nextInt(vocab);
@@ -231,7 +271,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** A one-line progress bar on stderr, redrawn in place (nothing when disabled). */
-    private static final class Progress {
+    static final class Progress {
         private final PrintStream err;
         private final int total;
         private int done;

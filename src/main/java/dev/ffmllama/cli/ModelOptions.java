@@ -4,12 +4,13 @@ import dev.ffmllama.LoadOptions;
 import dev.ffmllama.Model;
 import dev.ffmllama.SessionOptions;
 import dev.ffmllama.kernels.Backend;
+import dev.ffmllama.layout.Layout;
 import dev.ffmllama.tensor.WeightType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
-/** Options shared by the commands that run a model: which model, tokenizer, backend and threads. */
+/** Options shared by the commands that run a model: which model, tokenizer, backend, threads, weights and layout. */
 final class ModelOptions {
     @Option(names = "--model", paramLabel = "PATH",
             description = "GGUF or llama2.c .bin model (default: the bundled stories260K)")
@@ -30,8 +31,24 @@ final class ModelOptions {
             description = "convert the weights at load time to f32, f16, bf16, q8_0 or q4_0 (default: as stored)")
     String weights;
 
+    @Option(names = "--layout", paramLabel = "KEY=VALUE,...",
+            description = "memory layout: qkv=separate|fused, ffn=separate|fused, matrix=rows|transposed, "
+                    + "kv=token-major|head-major, kv-type=f32|f16, align=mapped|64, hugepages=off|on "
+                    + "(default: the first of each; see docs/layouts.md)")
+    String layout;
+
+    /** The parsed --layout (defaults when absent). */
+    Layout layout() {
+        try {
+            return Layout.parse(layout);
+        } catch (IllegalArgumentException e) {
+            throw new UserException("--layout: " + e.getMessage());
+        }
+    }
+
     Model load() {
-        LoadOptions options = LoadOptions.defaults().withWeights(weights == null ? null : parseWeightType(weights));
+        LoadOptions options = LoadOptions.defaults().withWeights(weights == null ? null : parseWeightType(weights))
+                .withLayout(layout().weightPart());
         if (model == null) {
             if (tokenizer != null) throw new UserException("--tokenizer needs --model");
             return Model.loadBundled(options);
@@ -49,7 +66,8 @@ final class ModelOptions {
     }
 
     SessionOptions sessionOptions() {
-        return SessionOptions.defaults().withBackend(Backend.parse(backend)).withThreads(threads);
+        return SessionOptions.defaults().withBackend(Backend.parse(backend)).withThreads(threads)
+                .withLayout(layout().cachePart());
     }
 
     static void requireFile(Path p, String what) {

@@ -160,23 +160,64 @@ final class Decoder {
     /** out = Wo · attention(RoPE(Wq in), RoPE(Wk in), Wv in), filling the KV cache; out may alias in. */
     private void attention(int l, MemorySegment in, MemorySegment out, int rows, int pos0, RunState s, KvCache cache) {
         LayerWeights lw = w.layers[l];
-        lw.wq().apply(k, in, s.q, rows);
-        lw.wk().apply(k, in, s.k, rows);
-        lw.wv().apply(k, in, s.v, rows);
-        k.rope(s.q, rows, c.nHeads(), c.headSize(), pos0, c.ropeTheta());
-        k.rope(s.k, rows, c.nKvHeads(), c.headSize(), pos0, c.ropeTheta());
-        cache.store(l, s.k, s.v, pos0, rows);
-        k.attention(s.q, cache.keys[l], cache.values[l], s.attnOut, s.scores, rows, pos0, c.nHeads(),
-                c.nKvHeads(), c.headSize());
+        MemorySegment q = s.q, key = s.k, value = s.v;
+        if (lw.wqkv() == null) {
+            lw.wq().apply(k, in, s.q, rows);
+            lw.wk().apply(k, in, s.k, rows);
+            lw.wv().apply(k, in, s.v, rows);
+        } else { // qkv=fused: one matmul; q, k, v are column ranges of its output rows
+            long dim = c.dim(), kvDim = c.kvDim();
+            lw.wqkv().apply(k, in, s.qkv, rows);
+            if (rows == 1) {
+                q = s.qkvQ;
+                key = s.qkvK;
+                value = s.qkvV;
+            } else { // the kernels below take contiguous [rows, width] operands
+                splitColumns(s.qkv, rows, dim + 2 * kvDim, 0, dim, s.q);
+                splitColumns(s.qkv, rows, dim + 2 * kvDim, dim, kvDim, s.k);
+                splitColumns(s.qkv, rows, dim + 2 * kvDim, dim + kvDim, kvDim, s.v);
+            }
+        }
+        k.rope(q, rows, c.nHeads(), c.headSize(), pos0, c.ropeTheta());
+        k.rope(key, rows, c.nKvHeads(), c.headSize(), pos0, c.ropeTheta());
+        cache.store(l, key, value, pos0, rows);
+        k.attention(cache.order, cache.type, q, cache.keys[l], cache.values[l], s.attnOut, s.scores, rows, pos0,
+                c.nHeads(), c.nKvHeads(), c.headSize(), cache.contextLength);
         lw.wo().apply(k, s.attnOut, out, rows);
     }
 
     /** SwiGLU feed-forward: out = W2(silu(W1 in) * W3 in); out may alias in. */
     private void feedForward(LayerWeights lw, MemorySegment in, MemorySegment out, int rows, RunState s) {
-        lw.ffnGate().apply(k, in, s.hb, rows);
-        lw.ffnUp().apply(k, in, s.hb2, rows);
-        k.siluMul(s.hb, s.hb2, s.hb, rows * c.hiddenDim());
+        MemorySegment gate = s.hb, up = s.hb2;
+        if (lw.ffnGateUp() == null) {
+            lw.ffnGate().apply(k, in, s.hb, rows);
+            lw.ffnUp().apply(k, in, s.hb2, rows);
+        } else { // ffn=fused: one matmul; gate and up are the two halves of its output rows
+            long hidden = c.hiddenDim();
+            lw.ffnGateUp().apply(k, in, s.gateUp, rows);
+            if (rows == 1) {
+                gate = s.gateUpGate;
+                up = s.gateUpUp;
+            } else {
+                splitColumns(s.gateUp, rows, 2 * hidden, 0, hidden, s.hb);
+                splitColumns(s.gateUp, rows, 2 * hidden, hidden, hidden, s.hb2);
+            }
+        }
+        k.siluMul(gate, up, s.hb, rows * c.hiddenDim());
         lw.ffnDown().apply(k, s.hb, out, rows);
+    }
+
+    /**
+     * Copies columns {@code [from, from + width)} of every row of {@code src [rows, srcWidth]} into
+     * {@code dst [rows, width]}: a fused matmul's outputs made contiguous for a batch (a copy of
+     * {@code rows * width} floats, small next to the matmul that produced them).
+     */
+    private static void splitColumns(MemorySegment src, int rows, long srcWidth, long from, long width,
+                                     MemorySegment dst) {
+        for (long r = 0; r < rows; r++) {
+            MemorySegment.copy(src, (r * srcWidth + from) * Float.BYTES, dst, r * width * Float.BYTES,
+                    width * Float.BYTES);
+        }
     }
 
     private void classify(MemorySegment hidden, int rows, RunState s, Logits logits) {

@@ -2,18 +2,20 @@ package dev.ffmllama.engine;
 
 import dev.ffmllama.format.ModelConfig;
 import dev.ffmllama.kernels.Kernels;
-import java.lang.foreign.Arena;
+import dev.ffmllama.layout.Layout;
+import dev.ffmllama.tensor.WeightType;
 import java.lang.foreign.MemorySegment;
 
 /**
  * The mutable half of a model: a KV cache, the activation buffers and a decoder bound to one
- * backend. One per session; not thread-safe. Owns its off-heap memory through one {@link Arena}.
+ * backend. One per session; not thread-safe. Owns its off-heap memory (one arena, or huge-page slabs
+ * with {@code hugepages=on}).
  */
 public final class Inference implements AutoCloseable {
     private static final long PHYSICAL_MEMORY = ((com.sun.management.OperatingSystemMXBean)
             java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
     private final ModelConfig config;
-    private final Arena arena = Arena.ofShared();
+    private final OffHeapMemory memory;
     private final RunState state;
     private final KvCache cache;
     private final Decoder decoder;
@@ -24,6 +26,19 @@ public final class Inference implements AutoCloseable {
      * @param maxBatch      tokens per forward pass at most (prefill chunk)
      */
     public Inference(ModelConfig config, Weights weights, Kernels kernels, int contextLength, int maxBatch) {
+        this(config, weights, kernels, contextLength, maxBatch, Layout.defaults());
+    }
+
+    /**
+     * @param layout the KV cache's order and element type, and whether the session's buffers use huge pages
+     *               (its weight keys must be the defaults: they belong to the {@link Weights})
+     */
+    public Inference(ModelConfig config, Weights weights, Kernels kernels, int contextLength, int maxBatch,
+                     Layout layout) {
+        if (layout.hasWeightKeys()) {
+            throw new IllegalArgumentException("layout " + layout + " has weight keys (qkv, ffn, matrix, align): "
+                    + "those are the model's layout (LoadOptions.withLayout), not a session's");
+        }
         if (contextLength < 1 || contextLength > config.contextLength()) {
             throw new IllegalArgumentException("context length " + contextLength + " must be between 1 and the model's "
                     + config.contextLength());
@@ -31,12 +46,13 @@ public final class Inference implements AutoCloseable {
         this.config = config;
         this.contextLength = contextLength;
         int batch = Math.min(maxBatch, contextLength);
-        checkFitsInMemory(config, batch, contextLength);
+        checkFitsInMemory(config, batch, contextLength, layout.kvType());
+        this.memory = new OffHeapMemory(layout.hugePages());
         try {
-            this.state = new RunState(arena, config, batch, contextLength);
-            this.cache = new KvCache(arena, config, contextLength);
+            this.state = new RunState(memory, config, batch, contextLength, weights.fusedQkv(), weights.fusedFfn());
+            this.cache = new KvCache(memory, config, contextLength, layout.kv(), layout.kvType());
         } catch (RuntimeException | OutOfMemoryError e) {
-            arena.close();
+            memory.close();
             throw e;
         }
         this.decoder = new Decoder(config, weights, kernels);
@@ -47,11 +63,11 @@ public final class Inference implements AutoCloseable {
      * grows with it: refuse, before allocating (and zeroing) anything, a session that would take
      * more than half the machine's physical memory, naming the way out.
      */
-    private static void checkFitsInMemory(ModelConfig config, int batch, int contextLength) {
+    private static void checkFitsInMemory(ModelConfig config, int batch, int contextLength, WeightType kvType) {
         long limit = PHYSICAL_MEMORY / 2;
         long bytes;
         try {
-            bytes = Math.addExact(KvCache.bytes(config, contextLength), RunState.bytes(config, batch, contextLength));
+            bytes = Math.addExact(KvCache.bytes(config, contextLength, kvType), RunState.bytes(config, batch, contextLength));
         } catch (ArithmeticException e) {
             bytes = Long.MAX_VALUE;
         }
@@ -112,7 +128,7 @@ public final class Inference implements AutoCloseable {
     }
 
     private void checkFeed(int[] tokens, int from, int count, int pos0) {
-        if (!arena.scope().isAlive()) throw new IllegalStateException("session is closed");
+        if (!memory.isAlive()) throw new IllegalStateException("session is closed");
         if (count < 0 || from < 0 || from + count > tokens.length) {
             throw new IllegalArgumentException("token range " + from + "+" + count + " outside " + tokens.length + " tokens");
         }
@@ -132,6 +148,6 @@ public final class Inference implements AutoCloseable {
     /** Frees the KV cache and buffers. Idempotent. */
     @Override
     public void close() {
-        if (arena.scope().isAlive()) arena.close();
+        memory.close();
     }
 }

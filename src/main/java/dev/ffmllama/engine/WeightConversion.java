@@ -10,7 +10,7 @@ import java.util.Arrays;
 
 /**
  * Converts a weight matrix to another storage type at load time ({@code --weights q8_0} etc.), into
- * off-heap memory of the model's arena: for experimenting with one model in several types. Goes
+ * off-heap memory of the model's weights: for experimenting with one model in several types. Goes
  * through float32, so any supported type converts to any other; quantization rounds as ggml's
  * reference quantizers do.
  */
@@ -18,7 +18,7 @@ final class WeightConversion {
     private WeightConversion() {
     }
 
-    static TypedTensor convert(String name, TypedTensor t, WeightType target, Arena arena) {
+    static TypedTensor convert(String name, TypedTensor t, WeightType target, OffHeapMemory memory) {
         if (t.type() == target) return t;
         long rows = t.rows(), cols = t.cols();
         if (target.isBlockQuantized() && cols % target.blockSize() != 0) {
@@ -26,7 +26,7 @@ final class WeightConversion {
                     + ": its rows of " + cols + " values are not whole blocks of " + target.blockSize());
         }
         long n = Math.multiplyExact(rows, cols);
-        MemorySegment out = arena.allocate(target.byteSize(rows, cols), 64);
+        MemorySegment out = memory.allocate(target.byteSize(rows, cols));
         if (target == WeightType.F32) {
             Quantization.dequantize(t.type(), t.data(), out, n);
         } else if (t.type() == WeightType.F32) {

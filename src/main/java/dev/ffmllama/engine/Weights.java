@@ -26,7 +26,8 @@ import dev.ffmllama.format.ModelFile;
 import dev.ffmllama.format.NormSpec;
 import dev.ffmllama.format.TypedTensor;
 import dev.ffmllama.tensor.WeightType;
-import java.lang.foreign.Arena;
+import dev.ffmllama.layout.HugePages;
+import dev.ffmllama.layout.Layout;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -36,76 +37,157 @@ import java.lang.foreign.MemorySegment;
  * config's {@link NormSpec}: LayerNorm biases, the sandwich's post-sublayer norms, and an optional
  * final norm. Matrices keep their storage type (F32, F16, BF16, Q8_0, Q4_0), or are converted
  * once at load time into off-heap copies when a {@code convertTo} type is given.
+ *
+ * <p>The weight keys of a {@link Layout} change how the matrices are held, each by a load-time copy
+ * into off-heap memory these weights own (freed by {@link #close()}): fused Q/K/V and gate/up matrices,
+ * transposed F32 matrices, 64-byte-aligned copies of every tensor, huge pages (see {@link Layout}).
  */
-public final class Weights {
+public final class Weights implements AutoCloseable {
     final Linear tokenEmbedding;        // [vocab, dim], read a row at a time
     final LayerWeights[] layers;
     final NormWeights outputNorm;       // null when the file has no output_norm.weight
-    final Linear classifier;            // [vocab, dim]; the embedding itself when tied
+    final Linear classifier;            // [vocab, dim]; the embedding itself when tied (and not transposed)
 
     private final ModelFile file;
     private final WeightType convertTo;
-    private final Arena arena;
+    private final Layout layout;
+    /** The load-time copies (conversion, layouts); null when every tensor is used in place. */
+    private final OffHeapMemory memory;
+    /** Span of the tensors used in place in the mapping (for madvise), as [min address, max end). */
+    private long mappedFrom = Long.MAX_VALUE, mappedTo = Long.MIN_VALUE;
+    private final long hugePageBytesAdvised;
 
     /** The weights as stored; throws ModelFormatException if a tensor is missing or misshapen. */
     public Weights(ModelFile file) {
-        this(file, null, null);
+        this(file, null, Layout.defaults());
     }
 
     /**
      * Resolves and shape-checks every tensor the decoder needs. With a {@code convertTo} type, every
-     * matrix is converted to it once, into {@code arena} (which must outlive these weights).
+     * matrix is converted to it once; the {@code layout}'s weight keys then decide how matrices are held.
+     *
+     * @throws IllegalArgumentException if the layout has KV-cache keys (those belong to a session) or asks
+     *                                  for transposed matrices of a type other than F32
      */
-    public Weights(ModelFile file, WeightType convertTo, Arena arena) {
-        if (convertTo != null && arena == null) throw new IllegalArgumentException("converting weights needs an arena");
+    public Weights(ModelFile file, WeightType convertTo, Layout layout) {
+        if (layout.hasCacheKeys()) {
+            throw new IllegalArgumentException("layout " + layout + " has KV-cache keys (kv, kv-type): those are a "
+                    + "session's layout (SessionOptions.withLayout), not the model's");
+        }
         this.file = file;
         this.convertTo = convertTo;
-        this.arena = arena;
-        ModelConfig c = file.config();
-        long dim = c.dim(), kvDim = c.kvDim(), hidden = c.hiddenDim(), vocab = c.vocabSize();
-        boolean sandwich = c.norm().hasPostSublayerNorms();
-        tokenEmbedding = linear(TOKEN_EMBEDDING, vocab, dim);
-        layers = new LayerWeights[c.nLayers()];
-        for (int l = 0; l < layers.length; l++) {
-            layers[l] = new LayerWeights(
-                    norm(file, block(l, ATTN_NORM), block(l, ATTN_NORM_BIAS)),
-                    linear(block(l, ATTN_Q), dim, dim),
-                    linear(block(l, ATTN_K), kvDim, dim),
-                    linear(block(l, ATTN_V), kvDim, dim),
-                    linear(block(l, ATTN_OUTPUT), dim, dim),
-                    norm(file, block(l, FFN_NORM), block(l, FFN_NORM_BIAS)),
-                    linear(block(l, FFN_GATE), hidden, dim),
-                    linear(block(l, FFN_DOWN), dim, hidden),
-                    linear(block(l, FFN_UP), hidden, dim),
-                    sandwich ? norm(file, block(l, POST_ATTN_NORM), block(l, POST_ATTN_NORM_BIAS)) : null,
-                    sandwich ? norm(file, block(l, POST_FFN_NORM), block(l, POST_FFN_NORM_BIAS)) : null);
+        this.layout = layout;
+        boolean copies = convertTo != null || layout.qkv() == Layout.Fusion.FUSED || layout.ffn() == Layout.Fusion.FUSED
+                || layout.matrix() == Layout.MatrixOrder.TRANSPOSED || layout.align() == Layout.Alignment.ALIGNED_64;
+        this.memory = copies ? new OffHeapMemory(layout.hugePages()) : null;
+        try {
+            ModelConfig c = file.config();
+            long dim = c.dim(), kvDim = c.kvDim(), hidden = c.hiddenDim(), vocab = c.vocabSize();
+            boolean sandwich = c.norm().hasPostSublayerNorms();
+            boolean fusedQkv = layout.qkv() == Layout.Fusion.FUSED, fusedFfn = layout.ffn() == Layout.Fusion.FUSED;
+            TypedTensor embedding = stored(TOKEN_EMBEDDING, vocab, dim);
+            tokenEmbedding = Linear.of(placed(embedding)); // looked up by rows: never transposed
+            layers = new LayerWeights[c.nLayers()];
+            for (int l = 0; l < layers.length; l++) {
+                TypedTensor q = stored(block(l, ATTN_Q), dim, dim);
+                TypedTensor k = stored(block(l, ATTN_K), kvDim, dim);
+                TypedTensor v = stored(block(l, ATTN_V), kvDim, dim);
+                TypedTensor gate = stored(block(l, FFN_GATE), hidden, dim);
+                TypedTensor up = stored(block(l, FFN_UP), hidden, dim);
+                layers[l] = new LayerWeights(
+                        norm(block(l, ATTN_NORM), block(l, ATTN_NORM_BIAS)),
+                        fusedQkv ? null : linear(q), fusedQkv ? null : linear(k), fusedQkv ? null : linear(v),
+                        fusedQkv ? linear(WeightLayouts.concatRows(memory, q, k, v)) : null,
+                        linear(stored(block(l, ATTN_OUTPUT), dim, dim)),
+                        norm(block(l, FFN_NORM), block(l, FFN_NORM_BIAS)),
+                        fusedFfn ? null : linear(gate),
+                        linear(stored(block(l, FFN_DOWN), dim, hidden)),
+                        fusedFfn ? null : linear(up),
+                        fusedFfn ? linear(WeightLayouts.concatRows(memory, gate, up)) : null,
+                        sandwich ? norm(block(l, POST_ATTN_NORM), block(l, POST_ATTN_NORM_BIAS)) : null,
+                        sandwich ? norm(block(l, POST_FFN_NORM), block(l, POST_FFN_NORM_BIAS)) : null);
+            }
+            outputNorm = file.hasTensor(OUTPUT_NORM) ? norm(OUTPUT_NORM, OUTPUT_NORM_BIAS) : null;
+            boolean tied = !file.hasTensor(OUTPUT);
+            classifier = tied && layout.matrix() == Layout.MatrixOrder.ROWS ? tokenEmbedding
+                    : linear(tied ? embedding : stored(OUTPUT, vocab, dim));
+            hugePageBytesAdvised = layout.hugePages() && mappedFrom < mappedTo
+                    ? HugePages.advise(mappedFrom, mappedTo - mappedFrom) : 0;
+        } catch (RuntimeException | Error e) {
+            if (memory != null) memory.close();
+            throw e;
         }
-        outputNorm = file.hasTensor(OUTPUT_NORM) ? norm(file, OUTPUT_NORM, OUTPUT_NORM_BIAS) : null;
-        classifier = file.hasTensor(OUTPUT) ? linear(OUTPUT, vocab, dim) : tokenEmbedding;
     }
 
-    /** A matrix in its stored type, or converted to {@code convertTo}. */
-    private Linear linear(String name, long out, long in) {
+    /** A matrix in its stored type, or converted to {@code convertTo} (a copy). */
+    private TypedTensor stored(String name, long out, long in) {
         TypedTensor t = file.weight(name, out, in);
-        return Linear.of(convertTo == null ? t : WeightConversion.convert(name, t, convertTo, arena));
+        return convertTo == null ? t : WeightConversion.convert(name, t, convertTo, memory);
+    }
+
+    /** The layer applying {@code t}: transposed (a copy) or by rows, where the layout puts it. */
+    private Linear linear(TypedTensor t) {
+        if (layout.matrix() == Layout.MatrixOrder.ROWS) return Linear.of(placed(t));
+        if (t.type() != WeightType.F32) {
+            throw new IllegalArgumentException("matrix=transposed needs F32 weights, but " + t + " is " + t.type()
+                    + " (its rows are quantized blocks): use matrix=rows, or --weights f32");
+        }
+        return Linear.transposed(WeightLayouts.transpose(t, memory), t.rows(), t.cols());
+    }
+
+    /** {@code t} as used: a 64-byte-aligned copy with align=64 (unless it is a copy already), else itself. */
+    private TypedTensor placed(TypedTensor t) {
+        return new TypedTensor(t.type(), placed(t.data()), t.shape());
+    }
+
+    private MemorySegment placed(MemorySegment s) {
+        if (memory != null && memory.owns(s)) return s;
+        if (layout.align() == Layout.Alignment.ALIGNED_64) return WeightLayouts.copy(s, memory);
+        mappedFrom = Math.min(mappedFrom, s.address());
+        mappedTo = Math.max(mappedTo, s.address() + s.byteSize());
+        return s;
     }
 
     /** Bytes of weights one decoded token reads: every matrix once (the embedding only one row). */
     public long bytesReadPerToken() {
         long sum = classifier.byteSize() + tokenEmbedding.byteSize() / Math.max(1, tokenEmbedding.out());
         for (LayerWeights lw : layers) {
-            for (Linear m : new Linear[] {lw.wq(), lw.wk(), lw.wv(), lw.wo(), lw.ffnGate(), lw.ffnDown(), lw.ffnUp()}) {
-                sum += m.byteSize();
-            }
+            for (Linear m : lw.matrices()) sum += m.byteSize();
         }
         return sum;
     }
 
+    /** The layout these weights were loaded with. */
+    public Layout layout() {
+        return layout;
+    }
+
+    /** Bytes of the file mapping advised for huge pages (hugepages=on with weights used in place), else 0. */
+    public long hugePageBytesAdvised() {
+        return hugePageBytesAdvised;
+    }
+
+    /** Whether Wq, Wk, Wv are one matrix. */
+    boolean fusedQkv() {
+        return layers.length > 0 && layers[0].wqkv() != null;
+    }
+
+    /** Whether W1 and W3 are one matrix. */
+    boolean fusedFfn() {
+        return layers.length > 0 && layers[0].ffnGateUp() != null;
+    }
+
+    /** Frees the load-time copies, if any (the mapping belongs to the {@link ModelFile}). Idempotent. */
+    @Override
+    public void close() {
+        if (memory != null) memory.close();
+    }
+
     /** A norm's weight, and its bias when the model's norm is a LayerNorm (the bias is then required). */
-    private static NormWeights norm(ModelFile file, String weightName, String biasName) {
+    private NormWeights norm(String weightName, String biasName) {
         ModelConfig c = file.config();
-        MemorySegment weight = file.tensor(weightName, c.dim()).segment();
-        MemorySegment bias = c.norm().hasBias() ? file.tensor(biasName, c.dim()).segment() : null;
+        MemorySegment weight = placed(file.tensor(weightName, c.dim()).segment());
+        MemorySegment bias = c.norm().hasBias() ? placed(file.tensor(biasName, c.dim()).segment()) : null;
         return new NormWeights(weight, bias);
     }
 }

@@ -182,6 +182,75 @@ final class CheckedKernels implements Kernels {
     }
 
     @Override
+    public void attention(KvOrder order, WeightType kvType, MemorySegment q, MemorySegment kCache,
+                          MemorySegment vCache, MemorySegment out, MemorySegment scratch, long rows, long pos0,
+                          long nHeads, long nKvHeads, long headSize, long capacity) {
+        if (order == null) throw new IllegalArgumentException("KV cache order is required");
+        if (kvType != WeightType.F32 && kvType != WeightType.F16) {
+            throw new IllegalArgumentException("a KV cache holds F32 or F16 elements, not " + kvType);
+        }
+        requireNonNegative("rows", rows);
+        requireNonNegative("pos0", pos0);
+        requirePositive("n_heads", nHeads);
+        requirePositive("n_kv_heads", nKvHeads);
+        requirePositive("head_size", headSize);
+        if (nHeads % nKvHeads != 0) {
+            throw new IllegalArgumentException("n_heads (" + nHeads + ") must be a multiple of n_kv_heads ("
+                    + nKvHeads + ")");
+        }
+        requirePositionsFit(pos0, rows);
+        long positions = pos0 + rows;
+        if (capacity < positions) {
+            throw new IllegalArgumentException("capacity (" + capacity + ") must be >= pos0 + rows (" + positions + ")");
+        }
+        long qFloats = product("rows*n_heads*head_size", rows, nHeads, headSize);
+        long cacheElements = product("capacity*n_kv_heads*head_size", capacity, nKvHeads, headSize);
+        cacheElements("k_cache", kCache, kvType, cacheElements);
+        cacheElements("v_cache", vCache, kvType, cacheElements);
+        floats("q", q, qFloats, "rows*n_heads*head_size");
+        floats("out", out, qFloats, "rows*n_heads*head_size");
+        floats("scratch", scratch, product("n_heads*(pos0+rows)", nHeads, positions, 1), "n_heads*(pos0+rows)");
+        disjoint("out", out, "q", q);
+        disjoint("out", out, "k_cache", kCache);
+        disjoint("out", out, "v_cache", vCache);
+        disjoint("scratch", scratch, "out", out);
+        if (rows > 0) {
+            raw.attention(order, kvType, q, kCache, vCache, out, scratch, rows, pos0, nHeads, nKvHeads, headSize,
+                    capacity);
+        }
+    }
+
+    /** A KV cache of {@code count} elements of {@code type} (F32: float-aligned; F16: 2-byte aligned). */
+    private static void cacheElements(String name, MemorySegment s, WeightType type, long count) {
+        if (type == WeightType.F32) {
+            floats(name, s, count, "capacity*n_kv_heads*head_size");
+            return;
+        }
+        requireSegment(name, s);
+        if (s.address() % 2 != 0) {
+            throw new IllegalArgumentException(name + " is not 2-byte aligned (address 0x"
+                    + Long.toHexString(s.address()) + ") for F16 elements");
+        }
+        if (s.byteSize() / 2 < count) {
+            throw new IllegalArgumentException(name + " holds " + s.byteSize() + " bytes but capacity*n_kv_heads*"
+                    + "head_size = " + count + " F16 elements need " + 2 * count);
+        }
+    }
+
+    @Override
+    public void matmulTransposed(MemorySegment wt, MemorySegment x, MemorySegment y, long rows, long in, long out) {
+        requireNonNegative("rows", rows);
+        requirePositive("in", in);
+        requirePositive("out", out);
+        floats("weight (transposed)", wt, product("in*out", in, out, 1), "in*out");
+        floats("x", x, product("rows*in", rows, in, 1), "rows*in");
+        floats("y", y, product("rows*out", rows, out, 1), "rows*out");
+        disjoint("y", y, "x", x);
+        disjoint("y", y, "weight", wt);
+        if (rows > 0) raw.matmulTransposed(wt, x, y, rows, in, out);
+    }
+
+    @Override
     public void matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
         requireNonNegative("rows", rows);
         requirePositive("in", in);

@@ -176,39 +176,63 @@ class JavaKernels implements Kernels {
     @Override
     public void attention(MemorySegment q, MemorySegment kCache, MemorySegment vCache, MemorySegment out,
                           MemorySegment scratch, long rows, long pos0, long nHeads, long nKvHeads, long headSize) {
-        if (parallel != null && parallel.attention(q, kCache, vCache, out, scratch, rows, pos0, nHeads, nKvHeads,
-                headSize)) {
-            return;
-        }
-        attentionHeads(q, kCache, vCache, out, scratch, rows, pos0, nHeads, nKvHeads, headSize, 0, nHeads);
+        attention(KvOrder.TOKEN_MAJOR, WeightType.F32, q, kCache, vCache, out, scratch, rows, pos0, nHeads, nKvHeads,
+                headSize, pos0 + rows);
     }
 
-    /** {@link #attention} for heads {@code [headFrom, headTo)} only (each head has its own scratch row). */
-    void attentionHeads(MemorySegment q, MemorySegment kCache, MemorySegment vCache, MemorySegment out,
-                        MemorySegment scratch, long rows, long pos0, long nHeads, long nKvHeads, long headSize,
-                        long headFrom, long headTo) {
+    @Override
+    public void attention(KvOrder order, WeightType kvType, MemorySegment q, MemorySegment kCache,
+                          MemorySegment vCache, MemorySegment out, MemorySegment scratch, long rows, long pos0,
+                          long nHeads, long nKvHeads, long headSize, long capacity) {
+        if (parallel != null && parallel.attention(order, kvType, q, kCache, vCache, out, scratch, rows, pos0, nHeads,
+                nKvHeads, headSize, capacity)) {
+            return;
+        }
+        attentionHeads(order, kvType, q, kCache, vCache, out, scratch, rows, pos0, nHeads, nKvHeads, headSize,
+                capacity, 0, nHeads);
+    }
+
+    /**
+     * {@link #attention} for heads {@code [headFrom, headTo)} only (each head has its own scratch row). The cache
+     * layout only changes where a head's row at position t starts ({@link KvOrder#offset}) and, for F16, which dot
+     * and axpy primitives read it.
+     */
+    void attentionHeads(KvOrder order, WeightType kvType, MemorySegment q, MemorySegment kCache, MemorySegment vCache,
+                        MemorySegment out, MemorySegment scratch, long rows, long pos0, long nHeads, long nKvHeads,
+                        long headSize, long capacity, long headFrom, long headTo) {
+        boolean f16 = kvType == WeightType.F16;
         long qWidth = nHeads * headSize;
-        long kvWidth = nKvHeads * headSize;
         long headsPerKv = nHeads / nKvHeads;
         long positions = pos0 + rows;
+        // element distance between one position's row and the next one's, within a kv head
+        long positionStep = order.offset(1, 0, nKvHeads, headSize, capacity);
         float scoreScale = (float) (1.0 / Math.sqrt(headSize));
         for (long r = 0; r < rows; r++) {
             long last = pos0 + r; // causal: row r sees positions 0..last
             for (long h = headFrom; h < headTo; h++) {
                 long qAt = r * qWidth + h * headSize;
-                long kvHeadAt = (h / headsPerKv) * headSize;
+                long kvHeadAt = order.offset(0, h / headsPerKv, nKvHeads, headSize, capacity);
                 long scores = h * positions;
                 for (long t = 0; t <= last; t++) {
-                    float score = dot(q, qAt, kCache, t * kvWidth + kvHeadAt, headSize) * scoreScale;
-                    scratch.setAtIndex(JAVA_FLOAT, scores + t, score);
+                    long at = kvHeadAt + t * positionStep;
+                    float dot = f16 ? dotF16(kCache, at * 2, q, qAt, headSize) : dot(q, qAt, kCache, at, headSize);
+                    scratch.setAtIndex(JAVA_FLOAT, scores + t, dot * scoreScale);
                 }
                 softmaxRow(scratch, scratch, scores, scores + last + 1);
                 // out_h = sum_t p_t * v_t; the first term overwrites whatever out held.
                 long outAt = r * qWidth + h * headSize;
-                scale(vCache, kvHeadAt, out, outAt, headSize, scratch.getAtIndex(JAVA_FLOAT, scores));
-                for (long t = 1; t <= last; t++) {
-                    axpy(scratch.getAtIndex(JAVA_FLOAT, scores + t), vCache, t * kvWidth + kvHeadAt, out, outAt,
-                            headSize);
+                if (f16) {
+                    for (long i = 0; i < headSize; i++) out.setAtIndex(JAVA_FLOAT, outAt + i, 0f);
+                    for (long t = 0; t <= last; t++) {
+                        axpyF16(scratch.getAtIndex(JAVA_FLOAT, scores + t), vCache, (kvHeadAt + t * positionStep) * 2,
+                                out, outAt, headSize);
+                    }
+                } else {
+                    scale(vCache, kvHeadAt, out, outAt, headSize, scratch.getAtIndex(JAVA_FLOAT, scores));
+                    for (long t = 1; t <= last; t++) {
+                        axpy(scratch.getAtIndex(JAVA_FLOAT, scores + t), vCache, kvHeadAt + t * positionStep, out,
+                                outAt, headSize);
+                    }
                 }
             }
         }
@@ -226,6 +250,30 @@ class JavaKernels implements Kernels {
         for (long r = 0; r < rows; r++) {
             for (long o = outFrom; o < outTo; o++) {
                 y.setAtIndex(JAVA_FLOAT, r * out + o, dot(x, r * in, w, o * in, in));
+            }
+        }
+    }
+
+    @Override
+    public void matmulTransposed(MemorySegment wt, MemorySegment x, MemorySegment y, long rows, long in, long out) {
+        if (parallel != null && parallel.matmulTransposed(wt, x, y, rows, in, out)) return;
+        matmulTransposedOutputs(wt, x, y, rows, in, out, 0, out);
+    }
+
+    /**
+     * {@link #matmulTransposed} for the outputs (columns of Wᵀ and y) {@code [outFrom, outTo)} only:
+     * {@code y[r] = Σ_i x[r, i] · Wᵀ[i]}, an axpy per row of Wᵀ. Each row of Wᵀ is used for every x row
+     * while it is in cache, so Wᵀ is read from memory once per call.
+     */
+    void matmulTransposedOutputs(MemorySegment wt, MemorySegment x, MemorySegment y, long rows, long in, long out,
+                                 long outFrom, long outTo) {
+        long n = outTo - outFrom;
+        for (long r = 0; r < rows; r++) { // the first term overwrites whatever y held
+            scale(wt, outFrom, y, r * out + outFrom, n, x.getAtIndex(JAVA_FLOAT, r * in));
+        }
+        for (long i = 1; i < in; i++) {
+            for (long r = 0; r < rows; r++) {
+                axpy(x.getAtIndex(JAVA_FLOAT, r * in + i), wt, i * out + outFrom, y, r * out + outFrom, n);
             }
         }
     }
@@ -419,6 +467,14 @@ class JavaKernels implements Kernels {
     protected void axpy(float a, MemorySegment x, long xAt, MemorySegment y, long yAt, long n) {
         for (long i = 0; i < n; i++) {
             y.setAtIndex(JAVA_FLOAT, yAt + i, y.getAtIndex(JAVA_FLOAT, yAt + i) + a * x.getAtIndex(JAVA_FLOAT, xAt + i));
+        }
+    }
+
+    /** y[yAt + i] += a * x[i] for i in [0, n), x an F16 row at byte {@code xAt} (an F16 KV cache's values). */
+    protected void axpyF16(float a, MemorySegment x, long xAt, MemorySegment y, long yAt, long n) {
+        for (long i = 0; i < n; i++) {
+            float v = Float.float16ToFloat(x.get(JAVA_SHORT_UNALIGNED, xAt + 2 * i));
+            y.setAtIndex(JAVA_FLOAT, yAt + i, y.getAtIndex(JAVA_FLOAT, yAt + i) + a * v);
         }
     }
 

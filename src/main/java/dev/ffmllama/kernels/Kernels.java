@@ -63,11 +63,40 @@ public interface Kernels {
                    MemorySegment scratch, long rows, long pos0, long nHeads, long nKvHeads, long headSize);
 
     /**
+     * {@link #attention(MemorySegment, MemorySegment, MemorySegment, MemorySegment, MemorySegment, long, long, long,
+     * long, long) attention} over a KV cache in another layout ({@code ffm_attention_kv}): the caches were allocated
+     * for {@code capacity >= pos0 + rows} positions in {@code order}, with {@link WeightType#F32} or
+     * {@link WeightType#F16} elements (F16 values are widened exactly, so the result is the float32 attention over
+     * the rounded cache). Token-major F32 is the plain attention.
+     */
+    default void attention(KvOrder order, WeightType kvType, MemorySegment q, MemorySegment kCache,
+                           MemorySegment vCache, MemorySegment out, MemorySegment scratch, long rows, long pos0,
+                           long nHeads, long nKvHeads, long headSize, long capacity) {
+        if (order == KvOrder.TOKEN_MAJOR && kvType == WeightType.F32) {
+            attention(q, kCache, vCache, out, scratch, rows, pos0, nHeads, nKvHeads, headSize);
+            return;
+        }
+        throw new UnsupportedOperationException(backend() + " kernels do not implement a " + order + " " + kvType
+                + " KV cache");
+    }
+
+    /**
      * Linear layer: {@code y[rows, out] = x[rows, in] · Wᵀ} with {@code W} stored row-major as
      * {@code [out, in]} (PyTorch / GGUF layout). The native backend calls OpenBLAS
      * ({@code sgemv} for one row, {@code sgemm} for several).
      */
     void matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out);
+
+    /**
+     * Linear layer on a transposed weight: {@code y[rows, out] = x[rows, in] · W} with {@code wt} holding
+     * {@code Wᵀ} row-major as {@code [in, out]} (the {@code matrix=transposed} layout). Same result as
+     * {@link #matmul(MemorySegment, MemorySegment, MemorySegment, long, long, long)} on {@code W}, up to float32
+     * summation order. Native: {@code cblas_sgemv} with {@code CblasTrans} / {@code sgemm} without transposes;
+     * Java: an axpy loop over the rows of {@code Wᵀ}.
+     */
+    default void matmulTransposed(MemorySegment wt, MemorySegment x, MemorySegment y, long rows, long in, long out) {
+        throw new UnsupportedOperationException(backend() + " kernels do not implement a transposed matmul");
+    }
 
     /**
      * Linear layer on typed weights: {@code y[rows, out] = x[rows, in] · Wᵀ} where {@code W [out, in]} is stored

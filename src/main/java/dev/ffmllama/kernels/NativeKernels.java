@@ -93,6 +93,8 @@ final class NativeKernels implements Kernels {
         static final MethodHandle ADD = critical(ffmllama_h.ffm_add$address(), ffmllama_h.ffm_add$descriptor());
         static final MethodHandle ATTENTION =
                 critical(ffmllama_h.ffm_attention$address(), ffmllama_h.ffm_attention$descriptor());
+        static final MethodHandle ATTENTION_KV =
+                critical(ffmllama_h.ffm_attention_kv$address(), ffmllama_h.ffm_attention_kv$descriptor());
         /** Typed matmul, one x row (decode): short, critical. */
         static final MethodHandle TYPED_MATVEC = critical(ffmllama_quant_h.ffm_matmul_typed_cols$address(),
                 ffmllama_quant_h.ffm_matmul_typed_cols$descriptor());
@@ -262,11 +264,40 @@ final class NativeKernels implements Kernels {
     }
 
     @Override
+    public void attention(KvOrder order, WeightType kvType, MemorySegment q, MemorySegment kCache,
+                          MemorySegment vCache, MemorySegment out, MemorySegment scratch, long rows, long pos0,
+                          long nHeads, long nKvHeads, long headSize, long capacity) {
+        int type = switch (kvType) {
+            case F32 -> ffmllama_h.FFM_KV_F32();
+            case F16 -> ffmllama_h.FFM_KV_F16();
+            default -> throw new IllegalArgumentException("a KV cache holds F32 or F16, not " + kvType);
+        };
+        int layout = switch (order) {
+            case TOKEN_MAJOR -> ffmllama_h.FFM_KV_TOKEN_MAJOR();
+            case HEAD_MAJOR -> ffmllama_h.FFM_KV_HEAD_MAJOR();
+        };
+        int status;
+        try {
+            status = (int) Downcalls.ATTENTION_KV.invokeExact(q, kCache, vCache, out, scratch, rows, pos0, nHeads,
+                    nKvHeads, headSize, capacity, layout, type);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+        if (status != 0) throw new IllegalStateException("the native library has no " + order + " " + kvType + " attention");
+    }
+
+    @Override
     public void matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
         // OpenBLAS's thread count is process-wide: sessions with different counts each set theirs
         // (a cached comparison, no downcall, when it is already in force).
         blas.useThreads(blasThreads);
         blas.linear(w, x, y, rows, in, out);
+    }
+
+    @Override
+    public void matmulTransposed(MemorySegment wt, MemorySegment x, MemorySegment y, long rows, long in, long out) {
+        blas.useThreads(blasThreads);
+        blas.linearTransposed(wt, x, y, rows, in, out);
     }
 
     @Override

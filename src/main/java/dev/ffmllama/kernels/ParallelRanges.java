@@ -34,8 +34,19 @@ final class ParallelRanges {
 
     /** Runs the matmul split over the pool and returns true, or returns false if it is too small to split. */
     boolean matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
+        return matmul(false, w, x, y, rows, in, out);
+    }
+
+    /** {@link #matmul} for a transposed weight {@code Wᵀ [in, out]} (split the same way, by outputs). */
+    boolean matmulTransposed(MemorySegment wt, MemorySegment x, MemorySegment y, long rows, long in, long out) {
+        return matmul(true, wt, x, y, rows, in, out);
+    }
+
+    private boolean matmul(boolean transposed, MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in,
+                           long out) {
         if (rows * in * out < MIN_MATMUL_MACS || !shared(w) || !shared(x) || !shared(y)) return false;
         MatmulTask t = matmul;
+        t.transposed = transposed;
         t.w = w;
         t.x = x;
         t.y = y;
@@ -63,13 +74,17 @@ final class ParallelRanges {
     }
 
     /** Runs attention split over heads and returns true, or returns false if it is too small to split. */
-    boolean attention(MemorySegment q, MemorySegment kCache, MemorySegment vCache, MemorySegment out,
-                      MemorySegment scratch, long rows, long pos0, long nHeads, long nKvHeads, long headSize) {
+    boolean attention(KvOrder order, WeightType kvType, MemorySegment q, MemorySegment kCache, MemorySegment vCache,
+                      MemorySegment out, MemorySegment scratch, long rows, long pos0, long nHeads, long nKvHeads,
+                      long headSize, long capacity) {
         // score and weighted-sum work: every row r reads pos0 + r + 1 positions of every head
         long positionsRead = rows * pos0 + rows * (rows + 1) / 2;
         if (nHeads < 2 || 2 * positionsRead * nHeads * headSize < MIN_ATTENTION_MACS) return false;
         if (!shared(q) || !shared(kCache) || !shared(vCache) || !shared(out) || !shared(scratch)) return false;
         AttentionTask t = attention;
+        t.order = order;
+        t.kvType = kvType;
+        t.capacity = capacity;
         t.q = q;
         t.kCache = kCache;
         t.vCache = vCache;
@@ -93,6 +108,7 @@ final class ParallelRanges {
         private final JavaKernels kernels;
         MemorySegment w, x, y;
         long rows, in, out;
+        boolean transposed; // w holds Wᵀ [in, out]
 
         MatmulTask(JavaKernels kernels) {
             this.kernels = kernels;
@@ -100,7 +116,8 @@ final class ParallelRanges {
 
         @Override
         public void run(long from, long to) {
-            kernels.matmulOutputs(w, x, y, rows, in, out, from, to);
+            if (transposed) kernels.matmulTransposedOutputs(w, x, y, rows, in, out, from, to);
+            else kernels.matmulOutputs(w, x, y, rows, in, out, from, to);
         }
     }
 
@@ -124,8 +141,10 @@ final class ParallelRanges {
     /** One share of attention: the heads {@code [from, to)}. */
     private static final class AttentionTask implements WorkerPool.Task {
         private final JavaKernels kernels;
+        KvOrder order;
+        WeightType kvType;
         MemorySegment q, kCache, vCache, out, scratch;
-        long rows, pos0, nHeads, nKvHeads, headSize;
+        long rows, pos0, nHeads, nKvHeads, headSize, capacity;
 
         AttentionTask(JavaKernels kernels) {
             this.kernels = kernels;
@@ -133,7 +152,8 @@ final class ParallelRanges {
 
         @Override
         public void run(long from, long to) {
-            kernels.attentionHeads(q, kCache, vCache, out, scratch, rows, pos0, nHeads, nKvHeads, headSize, from, to);
+            kernels.attentionHeads(order, kvType, q, kCache, vCache, out, scratch, rows, pos0, nHeads, nKvHeads,
+                    headSize, capacity, from, to);
         }
     }
 }
