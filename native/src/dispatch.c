@@ -238,3 +238,7 @@ FFM_API int ffm_matmul_q8act_cols(int32_t type, const void *w, const void *xq, f
     fn(w, xq, y, rows, in, out, col_begin, col_end);
     return 0;
 }
+
+FFM_API void ffm_quantize_rows_q8_0(const float *x, void *xq, int64_t n) {
+    kernels()->quantize_rows_q8_0(x, xq, n);
+}

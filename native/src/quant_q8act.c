@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "../include/ffmllama_quant.h"
 #include "half.h"
 #include "variant.h"
 
@@ -172,6 +173,49 @@ DEFINE_Q8ACT_KERNEL(q8act_q4_0_scalar, Q4_BYTES, expand_w_q4_0)
 #define KERNEL_Q8_0 q8act_q8_0_scalar
 #define KERNEL_Q4_0 q8act_q4_0_scalar
 #endif
+
+/*
+ * x -> Q8_0 blocks as llama.cpp's CPU code quantizes activations (ggml-cpu quantize_row_q8_0, the
+ * AVX path): amax of the block, d = amax / 127 stored as fp16 (round to nearest even),
+ * q = round-to-nearest-even(x * (127 / amax)), 0 for an all-zero block.
+ */
+void FFM_VARIANT(quantize_rows_q8_0)(const float *x, void *xq, int64_t n) {
+    uint8_t *dst = (uint8_t *)xq;
+    for (int64_t b = 0; b < n / QK; b++, x += QK, dst += Q8_BYTES) {
+#if defined(__AVX2__)
+        const __m256 sign = _mm256_set1_ps(-0.0f);
+        __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8);
+        __m256 v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
+        __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, v0), _mm256_andnot_ps(sign, v1)),
+                                 _mm256_max_ps(_mm256_andnot_ps(sign, v2), _mm256_andnot_ps(sign, v3)));
+        __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        const uint16_t dh = _cvtss_sh(amax / 127.0f, 0);
+        memcpy(dst, &dh, 2);
+        const __m256 mul = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
+        const int rn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+        __m256i i0 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v0, mul), rn));
+        __m256i i1 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v1, mul), rn));
+        __m256i i2 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v2, mul), rn));
+        __m256i i3 = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v3, mul), rn));
+        /* packs work per 128-bit lane: the permute puts the 8 groups of 4 back in order */
+        i0 = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+        i0 = _mm256_permutevar8x32_epi32(i0, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)(void *)(dst + 2), i0);
+#else
+        float amax = 0.0f;
+        for (int j = 0; j < QK; j++) {
+            const float a = x[j] < 0 ? -x[j] : x[j];
+            amax = a > amax ? a : amax;
+        }
+        const float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        ffm_quantize_f16(&d, dst, 1);
+        for (int j = 0; j < QK; j++) dst[2 + j] = (uint8_t)(int8_t)__builtin_rintf(x[j] * id);
+#endif
+    }
+}
 
 void FFM_VARIANT(matmul_q8act_q8_0)(const void *w, const void *xq, float *y, int64_t rows,
                                     int64_t in, int64_t out, int64_t col_begin, int64_t col_end) {

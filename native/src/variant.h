@@ -63,6 +63,7 @@ typedef struct ffm_kernel_table {
     ffm_typed_matmul_fn matmul_q8_0, matmul_q4_0, matmul_f16, matmul_bf16;
     /* ffmllama_quant.h: the same with Q8_0-quantized x (quant_q8act.c) */
     ffm_q8act_matmul_fn matmul_q8act_q8_0, matmul_q8act_q4_0;
+    void (*quantize_rows_q8_0)(const float *x, void *xq, int64_t n);
 } ffm_kernel_table;
 
 extern const ffm_kernel_table ffm_kernels_baseline;
@@ -112,6 +113,7 @@ void FFM_VARIANT(matmul_q8act_q8_0)(const void *w, const void *xq, float *y, int
                                     int64_t in, int64_t out, int64_t col_begin, int64_t col_end);
 void FFM_VARIANT(matmul_q8act_q4_0)(const void *w, const void *xq, float *y, int64_t rows,
                                     int64_t in, int64_t out, int64_t col_begin, int64_t col_end);
+void FFM_VARIANT(quantize_rows_q8_0)(const float *x, void *xq, int64_t n);
 #endif
 
 #endif /* FFMLLAMA_VARIANT_H */

@@ -361,6 +361,38 @@ static void test_q8act(const struct wtype *ty, int64_t rows, int64_t in, int64_t
     free(scale);
 }
 
+/* ffm_quantize_rows_q8_0 in every variant: llama.cpp's activation rounding, byte for byte. */
+static void test_quantize_rows(void) {
+    const int64_t n = 32 * 40;
+    float *x = alloc_f(n);
+    uint8_t *want = alloc_b((size_t)(n / 32 * 34)), *got = alloc_b((size_t)(n / 32 * 34));
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t b = i / 32;
+        x[i] = b == 3 ? 0.0f : (float)(urand() * pow(10, (double)(b % 7) - 3));
+        if (b == 5) x[i] = (float)((i % 9) - 4) * 0.25f; /* exact values, x * scale on ties */
+    }
+    for (int64_t b = 0; b < n / 32; b++) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[b * 32 + j]));
+        const float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        ffm_quantize_f16(&d, want + b * 34, 1);
+        for (int j = 0; j < 32; j++) want[b * 34 + 2 + j] = (uint8_t)(int8_t)rintf(x[b * 32 + j] * id);
+    }
+    for (int v = 0; v < N_VARIANTS; v++) {
+        if (ffm_set_kernel_variant(VARIANTS[v]) != 0) continue;
+        memset(got, 0xAB, (size_t)(n / 32 * 34));
+        ffm_quantize_rows_q8_0(x, got, n);
+        long long first = -1;
+        for (int64_t i = 0; i < n / 32 * 34 && first < 0; i++)
+            if (got[i] != want[i]) first = i;
+        check(first < 0, "quantize_rows_q8_0 [%s]%s: byte %lld is %g, want %g", VARIANTS[v], "",
+              first, first < 0 ? 0 : got[first], first < 0 ? 0 : want[first]);
+    }
+    free_f(x);
+    free_b(want);
+    free_b(got);
+}
+
 int main(void) {
     test_f16_rounding();
     test_bf16_rounding();
@@ -381,6 +413,7 @@ int main(void) {
                         test_matmul(&TYPES[t], rows_cases[ri], in_extra[ii], out_cases[oi]);
             }
     }
+    test_quantize_rows();
     for (int t = 0; t < 2; t++) /* q8_0, q4_0 */
         for (size_t ri = 0; ri < sizeof rows_cases / sizeof rows_cases[0]; ri++)
             for (size_t oi = 0; oi < sizeof out_cases / sizeof out_cases[0]; oi++)

@@ -461,6 +461,67 @@ public class ffmllama_quant_h extends ffmllama_quant_h$shared {
         }
     }
 
+    private static class ffm_quantize_rows_q8_0 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            ffmllama_quant_h.C_POINTER,
+            ffmllama_quant_h.C_POINTER,
+            ffmllama_quant_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ffm_quantize_rows_q8_0");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void ffm_quantize_rows_q8_0(const float *x, void *xq, int64_t n)
+     * }
+     */
+    public static FunctionDescriptor ffm_quantize_rows_q8_0$descriptor() {
+        return ffm_quantize_rows_q8_0.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void ffm_quantize_rows_q8_0(const float *x, void *xq, int64_t n)
+     * }
+     */
+    public static MethodHandle ffm_quantize_rows_q8_0$handle() {
+        return ffm_quantize_rows_q8_0.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void ffm_quantize_rows_q8_0(const float *x, void *xq, int64_t n)
+     * }
+     */
+    public static MemorySegment ffm_quantize_rows_q8_0$address() {
+        return ffm_quantize_rows_q8_0.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void ffm_quantize_rows_q8_0(const float *x, void *xq, int64_t n)
+     * }
+     */
+    public static void ffm_quantize_rows_q8_0(MemorySegment x, MemorySegment xq, long n) {
+        var mh$ = ffm_quantize_rows_q8_0.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ffm_quantize_rows_q8_0", x, xq, n);
+            }
+            mh$.invokeExact(x, xq, n);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class ffm_quantize_q8_0 {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
             ffmllama_quant_h.C_POINTER,

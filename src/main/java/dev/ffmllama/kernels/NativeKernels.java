@@ -35,7 +35,7 @@ import java.lang.invoke.MethodHandle;
  *
  * <p><b>Opt-in Q8_0 activations.</b> With {@code -Dffmllama.q8.activations=true} (or the environment
  * variable {@code FFM_LLAMA_Q8_ACTIVATIONS=1}), Q8_0 and Q4_0 matmuls first round x to Q8_0 blocks
- * ({@code ffm_quantize_q8_0}, ggml's quantizer) and then multiply with int8 dot products
+ * ({@code ffm_quantize_rows_q8_0}, rounding as llama.cpp's CPU code) and then multiply with int8 dot products
  * ({@code ffm_matmul_q8act_cols}: VNNI where the CPU has it) — llama.cpp's CPU scheme: faster, but x is
  * rounded to ~2.5 significant digits per block of 32, so logits move by ~0.1-0.3 on tiny models. The
  * default stays the exact float32-activation path. The quantized x goes into a per-thread scratch
@@ -120,8 +120,8 @@ final class NativeKernels implements Kernels {
         static final MethodHandle TYPED_MATMUL = regular(ffmllama_quant_h.ffm_matmul_typed_cols$address(),
                 ffmllama_quant_h.ffm_matmul_typed_cols$descriptor());
         /** x -> Q8_0 blocks (opt-in Q8_0 activations); linear in rows * in and fast, so critical. */
-        static final MethodHandle QUANTIZE_Q8_0 = critical(ffmllama_quant_h.ffm_quantize_q8_0$address(),
-                ffmllama_quant_h.ffm_quantize_q8_0$descriptor());
+        static final MethodHandle QUANTIZE_Q8_0 = critical(ffmllama_quant_h.ffm_quantize_rows_q8_0$address(),
+                ffmllama_quant_h.ffm_quantize_rows_q8_0$descriptor());
         /** Q8_0 / Q4_0 weights times Q8_0 x: critical for one row, regular for several (as above). */
         static final MethodHandle Q8ACT_MATVEC = critical(ffmllama_quant_h.ffm_matmul_q8act_cols$address(),
                 ffmllama_quant_h.ffm_matmul_q8act_cols$descriptor());

@@ -9,6 +9,7 @@ import dev.ffmllama.Model;
 import dev.ffmllama.Session;
 import dev.ffmllama.SessionOptions;
 import dev.ffmllama.SharedData;
+import dev.ffmllama.bindings.kernels.ffmllama_quant_h;
 import dev.ffmllama.format.Npy;
 import dev.ffmllama.tensor.Tensor;
 import dev.ffmllama.tensor.WeightType;
@@ -52,9 +53,9 @@ class Q8ActivationsTest {
             MemorySegment wd = arena.allocate(out * in * 4, 64);
             Quantization.dequantize(type, w, wd, out * in);
             MemorySegment x = gaussians(arena, rows * in, rnd, 3.0);
-            // what the kernel multiplies with: x rounded to Q8_0 by ggml's quantizer
+            // what the kernel multiplies with: x rounded to Q8_0 by the activation quantizer
             MemorySegment xq = arena.allocate(WeightType.Q8_0.byteSize(rows, in));
-            Quantization.quantize(WeightType.Q8_0, x, xq, rows * in);
+            ffmllama_quant_h.ffm_quantize_rows_q8_0(x, xq, rows * in);
             MemorySegment xd = arena.allocate(rows * in * 4, 64);
             Quantization.dequantize(WeightType.Q8_0, xq, xd, rows * in);
             MemorySegment y = arena.allocate(rows * out * 4, 64);
