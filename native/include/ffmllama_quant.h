@@ -65,6 +65,32 @@ void ffm_matmul_bf16(const void *w, const float *x, float *y, int64_t rows, int6
 int ffm_matmul_typed_cols(int32_t type, const void *w, const float *x, float *y, int64_t rows,
                           int64_t in, int64_t out, int64_t col_begin, int64_t col_end);
 
+/* ---- opt-in: Q8_0-quantized activations (llama.cpp's CPU scheme) ------------------------------ */
+/*
+ * y[r, o] for o in [col_begin, col_end), every r, with x first rounded to Q8_0:
+ *   y[r, o] = sum_b d_w[o, b] * d_x[r, b] * (sum_j q_w[o, b, j] * q_x[r, b, j])
+ * where xq holds x[rows, in] as Q8_0 blocks (rows * in / 32 blocks of 34 bytes; each x row is whole
+ * blocks since in is a multiple of 32), normally from ffm_quantize_rows_q8_0. The integer sums
+ * are exact (int8 x int8 dot products: VNNI vpdpbusd on AVX-512 CPUs that have it, vpmaddubsw
+ * otherwise, int32 loops on baseline x86-64); only the block scaling and the sum over blocks round
+ * in float32. So the result is the float32 matmul of the dequantized W with the dequantized
+ * Q8_0(x), not the matmul with x itself: faster (one int8 byte per x value, integer dots), less
+ * exact (x rounded to ~2 significant digits per block) — ffm_matmul_typed_cols stays the exact
+ * default. Quantize x once per call, then split the columns over threads, all reading the same xq.
+ * type: FFM_WEIGHT_Q8_0 or FFM_WEIGHT_Q4_0; in a multiple of 32; 0 <= col_begin <= col_end <= out;
+ * y must not overlap w or xq. Returns 0, or -1 (nothing written) for any other type.
+ */
+int ffm_matmul_q8act_cols(int32_t type, const void *w, const void *xq, float *y, int64_t rows,
+                          int64_t in, int64_t out, int64_t col_begin, int64_t col_end);
+
+/*
+ * n float32 activations (n a multiple of 32) -> n / 32 Q8_0 blocks, vectorized, rounding as
+ * llama.cpp's CPU code does for activations (not ffm_quantize_q8_0's reference rounding):
+ * d = fp16(amax / 127), q = round-half-to-even(x * (127 / amax)); q is 0 in an all-zero block.
+ * The two differ only when x * scale lands within an ulp of a .5 tie.
+ */
+void ffm_quantize_rows_q8_0(const float *x, void *xq, int64_t n);
+
 /* ---- conversions (load time, tests, tools; scalar code, identical in every variant) ---------- */
 /*
  * Quantize n float32 values into dst, exactly as ggml's reference code:

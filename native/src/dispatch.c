@@ -232,3 +232,21 @@ FFM_API int ffm_matmul_typed_cols(int32_t type, const void *w, const float *x, f
     fn(w, x, y, rows, in, out, col_begin, col_end);
     return 0;
 }
+
+FFM_API int ffm_matmul_q8act_cols(int32_t type, const void *w, const void *xq, float *y,
+                                  int64_t rows, int64_t in, int64_t out, int64_t col_begin,
+                                  int64_t col_end) {
+    const ffm_kernel_table *k = kernels();
+    ffm_q8act_matmul_fn fn;
+    switch (type) {
+    case FFM_WEIGHT_Q8_0: fn = k->matmul_q8act_q8_0; break;
+    case FFM_WEIGHT_Q4_0: fn = k->matmul_q8act_q4_0; break;
+    default: return -1;
+    }
+    fn(w, xq, y, rows, in, out, col_begin, col_end);
+    return 0;
+}
+
+FFM_API void ffm_quantize_rows_q8_0(const float *x, void *xq, int64_t n) {
+    kernels()->quantize_rows_q8_0(x, xq, n);
+}

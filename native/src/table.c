@@ -26,4 +26,7 @@ const ffm_kernel_table FFM_TABLE_NAME(FFM_VARIANT_SUFFIX) = {
     .matmul_q4_0 = FFM_VARIANT(matmul_q4_0),
     .matmul_f16 = FFM_VARIANT(matmul_f16),
     .matmul_bf16 = FFM_VARIANT(matmul_bf16),
+    .matmul_q8act_q8_0 = FFM_VARIANT(matmul_q8act_q8_0),
+    .matmul_q8act_q4_0 = FFM_VARIANT(matmul_q8act_q4_0),
+    .quantize_rows_q8_0 = FFM_VARIANT(quantize_rows_q8_0),
 };

@@ -23,6 +23,10 @@
 typedef void (*ffm_typed_matmul_fn)(const void *w, const float *x, float *y, int64_t rows,
                                     int64_t in, int64_t out, int64_t col_begin, int64_t col_end);
 
+/* Typed weights times Q8_0-quantized activations, outputs [col_begin, col_end) (quant_q8act.c). */
+typedef void (*ffm_q8act_matmul_fn)(const void *w, const void *xq, float *y, int64_t rows,
+                                    int64_t in, int64_t out, int64_t col_begin, int64_t col_end);
+
 /*
  * The kernels of one variant, as function pointers. table.c fills one per variant
  * (ffm_kernels_<suffix>); dispatch.c points the public API at one of them.
@@ -61,6 +65,9 @@ typedef struct ffm_kernel_table {
                         int32_t type);
     /* ffmllama_quant.h: y[:, col_begin..col_end) of x . W^T for one weight type (quant.c) */
     ffm_typed_matmul_fn matmul_q8_0, matmul_q4_0, matmul_f16, matmul_bf16;
+    /* ffmllama_quant.h: the same with Q8_0-quantized x (quant_q8act.c) */
+    ffm_q8act_matmul_fn matmul_q8act_q8_0, matmul_q8act_q4_0;
+    void (*quantize_rows_q8_0)(const float *x, void *xq, int64_t n);
 } ffm_kernel_table;
 
 extern const ffm_kernel_table ffm_kernels_baseline;
@@ -110,6 +117,11 @@ void FFM_VARIANT(matmul_f16)(const void *w, const float *x, float *y, int64_t ro
                              int64_t out, int64_t col_begin, int64_t col_end);
 void FFM_VARIANT(matmul_bf16)(const void *w, const float *x, float *y, int64_t rows, int64_t in,
                               int64_t out, int64_t col_begin, int64_t col_end);
+void FFM_VARIANT(matmul_q8act_q8_0)(const void *w, const void *xq, float *y, int64_t rows,
+                                    int64_t in, int64_t out, int64_t col_begin, int64_t col_end);
+void FFM_VARIANT(matmul_q8act_q4_0)(const void *w, const void *xq, float *y, int64_t rows,
+                                    int64_t in, int64_t out, int64_t col_begin, int64_t col_end);
+void FFM_VARIANT(quantize_rows_q8_0)(const float *x, void *xq, int64_t n);
 #endif
 
 #endif /* FFMLLAMA_VARIANT_H */

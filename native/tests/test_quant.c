@@ -295,6 +295,104 @@ static void test_matmul(const struct wtype *ty, int64_t rows, int64_t in, int64_
     free(scale);
 }
 
+/*
+ * ffm_matmul_q8act_cols: W (q8_0 / q4_0) times Q8_0(x), against the float64 matmul of the
+ * dequantized W with the dequantized Q8_0(x). The block dots are exact integers, so only the
+ * float32 block scaling and the sum over blocks round: a few eps of sum |w x|.
+ * Also checks that only [c0, c1) is written.
+ */
+static void test_q8act(const struct wtype *ty, int64_t rows, int64_t in, int64_t out) {
+    const size_t nb = weight_bytes(ty, out, in), xb = (size_t)(rows * in / 32 * 34);
+    float *wf = alloc_f(out * in), *wd = alloc_f(out * in), *x = alloc_f(rows * in);
+    float *xd = alloc_f(rows * in), *y = alloc_f(rows * out);
+    uint8_t *w = alloc_b(nb), *xq = alloc_b(xb);
+    double *ref = xmalloc((size_t)(rows * out) * sizeof(double));
+    double *scale = xmalloc((size_t)(rows * out) * sizeof(double));
+    for (int64_t i = 0; i < out * in; i++) wf[i] = (float)urand();
+    /* x rows with very different magnitudes per block, as activations have */
+    for (int64_t i = 0; i < rows * in; i++) x[i] = (float)(urand() * (1 + 100 * ((i / 32) % 3 == 1)));
+    for (int64_t o = 0; o < out; o++) ty->quantize(wf + o * in, w + o * (nb / out), in);
+    ty->dequantize(w, wd, out * in);
+    ffm_quantize_q8_0(x, xq, rows * in);
+    ffm_dequantize_q8_0(xq, xd, rows * in);
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t o = 0; o < out; o++) {
+            double s = 0, a = 0;
+            for (int64_t k = 0; k < in; k++) {
+                s += (double)wd[o * in + k] * xd[r * in + k];
+                a += fabs((double)wd[o * in + k] * xd[r * in + k]);
+            }
+            ref[r * out + o] = s;
+            scale[r * out + o] = a;
+        }
+    char detail[96];
+    snprintf(detail, sizeof detail, "%s rows=%lld in=%lld out=%lld", ty->name, (long long)rows,
+             (long long)in, (long long)out);
+    for (int v = 0; v < N_VARIANTS; v++) {
+        if (ffm_set_kernel_variant(VARIANTS[v]) != 0) continue;
+        const int64_t ranges[2][2] = {{0, out}, {out / 3, out - out / 4}};
+        for (int c = 0; c < 2; c++) {
+            const int64_t c0 = ranges[c][0], c1 = ranges[c][1];
+            for (int64_t i = 0; i < rows * out; i++) y[i] = -1234.5f;
+            int rc = ffm_matmul_q8act_cols(ty->id, w, xq, y, rows, in, out, c0, c1);
+            long long bad = rc != 0, first_bad = -1;
+            for (int64_t r = 0; r < rows; r++)
+                for (int64_t o = 0; o < out; o++) {
+                    const int64_t i = r * out + o;
+                    const int ok = o < c0 || o >= c1
+                                       ? y[i] == -1234.5f
+                                       : fabs(y[i] - ref[i]) <= 8 * 0x1p-24 * scale[i] + 1e-30;
+                    if (!ok && first_bad < 0) first_bad = i;
+                    bad += !ok;
+                }
+            const int64_t fb = first_bad < 0 ? 0 : first_bad;
+            check(bad == 0, "matmul_q8act_cols %s [%s]: first bad y[%lld] = %.9g, ref %.9g",
+                  detail, VARIANTS[v], fb, y[fb], ref[fb]);
+        }
+    }
+    free_f(wf);
+    free_f(wd);
+    free_f(x);
+    free_f(xd);
+    free_f(y);
+    free_b(w);
+    free_b(xq);
+    free(ref);
+    free(scale);
+}
+
+/* ffm_quantize_rows_q8_0 in every variant: llama.cpp's activation rounding, byte for byte. */
+static void test_quantize_rows(void) {
+    const int64_t n = 32 * 40;
+    float *x = alloc_f(n);
+    uint8_t *want = alloc_b((size_t)(n / 32 * 34)), *got = alloc_b((size_t)(n / 32 * 34));
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t b = i / 32;
+        x[i] = b == 3 ? 0.0f : (float)(urand() * pow(10, (double)(b % 7) - 3));
+        if (b == 5) x[i] = (float)((i % 9) - 4) * 0.25f; /* exact values, x * scale on ties */
+    }
+    for (int64_t b = 0; b < n / 32; b++) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(x[b * 32 + j]));
+        const float d = amax / 127.0f, id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        ffm_quantize_f16(&d, want + b * 34, 1);
+        for (int j = 0; j < 32; j++) want[b * 34 + 2 + j] = (uint8_t)(int8_t)rintf(x[b * 32 + j] * id);
+    }
+    for (int v = 0; v < N_VARIANTS; v++) {
+        if (ffm_set_kernel_variant(VARIANTS[v]) != 0) continue;
+        memset(got, 0xAB, (size_t)(n / 32 * 34));
+        ffm_quantize_rows_q8_0(x, got, n);
+        long long first = -1;
+        for (int64_t i = 0; i < n / 32 * 34 && first < 0; i++)
+            if (got[i] != want[i]) first = i;
+        check(first < 0, "quantize_rows_q8_0 [%s]%s: byte %lld is %g, want %g", VARIANTS[v], "",
+              first, first < 0 ? 0 : got[first], first < 0 ? 0 : want[first]);
+    }
+    free_f(x);
+    free_b(want);
+    free_b(got);
+}
+
 int main(void) {
     test_f16_rounding();
     test_bf16_rounding();
@@ -315,6 +413,14 @@ int main(void) {
                         test_matmul(&TYPES[t], rows_cases[ri], in_extra[ii], out_cases[oi]);
             }
     }
+    test_quantize_rows();
+    for (int t = 0; t < 2; t++) /* q8_0, q4_0 */
+        for (size_t ri = 0; ri < sizeof rows_cases / sizeof rows_cases[0]; ri++)
+            for (size_t oi = 0; oi < sizeof out_cases / sizeof out_cases[0]; oi++)
+                for (size_t ii = 0; ii < sizeof in_q / sizeof in_q[0]; ii++)
+                    test_q8act(&TYPES[t], rows_cases[ri], in_q[ii], out_cases[oi]);
+    check(ffm_matmul_q8act_cols(FFM_WEIGHT_F16, NULL, NULL, NULL, 0, 32, 1, 0, 0) == -1,
+          "q8act_cols rejects F16%s%s %lld %g %g", "", "", 0, 0, 0);
     check(ffm_matmul_typed_cols(FFM_WEIGHT_F32, NULL, NULL, NULL, 0, 32, 1, 0, 0) == -1,
           "typed_cols rejects F32%s%s %lld %g %g", "", "", 0, 0, 0);
     printf("test_quant: %d passed, %d failed\n", passed, failed);

@@ -393,6 +393,135 @@ public class ffmllama_quant_h extends ffmllama_quant_h$shared {
         }
     }
 
+    private static class ffm_matmul_q8act_cols {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            ffmllama_quant_h.C_INT,
+            ffmllama_quant_h.C_INT,
+            ffmllama_quant_h.C_POINTER,
+            ffmllama_quant_h.C_POINTER,
+            ffmllama_quant_h.C_POINTER,
+            ffmllama_quant_h.C_LONG,
+            ffmllama_quant_h.C_LONG,
+            ffmllama_quant_h.C_LONG,
+            ffmllama_quant_h.C_LONG,
+            ffmllama_quant_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ffm_matmul_q8act_cols");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int ffm_matmul_q8act_cols(int32_t type, const void *w, const void *xq, float *y, int64_t rows, int64_t in, int64_t out, int64_t col_begin, int64_t col_end)
+     * }
+     */
+    public static FunctionDescriptor ffm_matmul_q8act_cols$descriptor() {
+        return ffm_matmul_q8act_cols.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int ffm_matmul_q8act_cols(int32_t type, const void *w, const void *xq, float *y, int64_t rows, int64_t in, int64_t out, int64_t col_begin, int64_t col_end)
+     * }
+     */
+    public static MethodHandle ffm_matmul_q8act_cols$handle() {
+        return ffm_matmul_q8act_cols.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int ffm_matmul_q8act_cols(int32_t type, const void *w, const void *xq, float *y, int64_t rows, int64_t in, int64_t out, int64_t col_begin, int64_t col_end)
+     * }
+     */
+    public static MemorySegment ffm_matmul_q8act_cols$address() {
+        return ffm_matmul_q8act_cols.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int ffm_matmul_q8act_cols(int32_t type, const void *w, const void *xq, float *y, int64_t rows, int64_t in, int64_t out, int64_t col_begin, int64_t col_end)
+     * }
+     */
+    public static int ffm_matmul_q8act_cols(int type, MemorySegment w, MemorySegment xq, MemorySegment y, long rows, long in, long out, long col_begin, long col_end) {
+        var mh$ = ffm_matmul_q8act_cols.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ffm_matmul_q8act_cols", type, w, xq, y, rows, in, out, col_begin, col_end);
+            }
+            return (int)mh$.invokeExact(type, w, xq, y, rows, in, out, col_begin, col_end);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class ffm_quantize_rows_q8_0 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            ffmllama_quant_h.C_POINTER,
+            ffmllama_quant_h.C_POINTER,
+            ffmllama_quant_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ffm_quantize_rows_q8_0");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void ffm_quantize_rows_q8_0(const float *x, void *xq, int64_t n)
+     * }
+     */
+    public static FunctionDescriptor ffm_quantize_rows_q8_0$descriptor() {
+        return ffm_quantize_rows_q8_0.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void ffm_quantize_rows_q8_0(const float *x, void *xq, int64_t n)
+     * }
+     */
+    public static MethodHandle ffm_quantize_rows_q8_0$handle() {
+        return ffm_quantize_rows_q8_0.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void ffm_quantize_rows_q8_0(const float *x, void *xq, int64_t n)
+     * }
+     */
+    public static MemorySegment ffm_quantize_rows_q8_0$address() {
+        return ffm_quantize_rows_q8_0.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void ffm_quantize_rows_q8_0(const float *x, void *xq, int64_t n)
+     * }
+     */
+    public static void ffm_quantize_rows_q8_0(MemorySegment x, MemorySegment xq, long n) {
+        var mh$ = ffm_quantize_rows_q8_0.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ffm_quantize_rows_q8_0", x, xq, n);
+            }
+            mh$.invokeExact(x, xq, n);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class ffm_quantize_q8_0 {
         public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
             ffmllama_quant_h.C_POINTER,

@@ -6,6 +6,7 @@ import dev.ffmllama.blas.Blas;
 import dev.ffmllama.nativelib.NativeLibrary;
 import dev.ffmllama.nativelib.NativeLibraryException;
 import dev.ffmllama.tensor.WeightType;
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
@@ -31,8 +32,27 @@ import java.lang.invoke.MethodHandle;
  * can run for tens or hundreds of milliseconds, and a critical call holds off every GC safepoint for
  * its whole duration, so those go through a regular downcall handle (its thread-state transition
  * costs well under a microsecond, nothing next to the call).
+ *
+ * <p><b>Opt-in Q8_0 activations.</b> With {@code -Dffmllama.q8.activations=true} (or the environment
+ * variable {@code FFM_LLAMA_Q8_ACTIVATIONS=1}), Q8_0 and Q4_0 matmuls first round x to Q8_0 blocks
+ * ({@code ffm_quantize_rows_q8_0}, rounding as llama.cpp's CPU code) and then multiply with int8 dot products
+ * ({@code ffm_matmul_q8act_cols}: VNNI where the CPU has it) — llama.cpp's CPU scheme: faster, but x is
+ * rounded to ~2.5 significant digits per block of 32, so logits move by ~0.1-0.3 on tiny models. The
+ * default stays the exact float32-activation path. The quantized x goes into a per-thread scratch
+ * segment that is allocated on a thread's first such call and replaced only when a larger call comes
+ * (both one-time events; steady-state decoding allocates nothing); a split matmul quantizes x once on the
+ * calling thread and every worker reads that one copy.
  */
 final class NativeKernels implements Kernels {
+    /** System property (or env {@code FFM_LLAMA_Q8_ACTIVATIONS=1}) turning on Q8_0 activations. */
+    static final String Q8_ACTIVATIONS_PROPERTY = "ffmllama.q8.activations";
+    /** Whether Q8_0 / Q4_0 matmuls quantize x to Q8_0 first; read per call (a plain load on x86). */
+    private static volatile boolean q8Activations = Boolean.getBoolean(Q8_ACTIVATIONS_PROPERTY)
+            || "1".equals(System.getenv("FFM_LLAMA_Q8_ACTIVATIONS"));
+    /** This thread's Q8_0 copy of x (see the class comment); grows, never shrinks. */
+    private static final ThreadLocal<QuantizedActivations> Q8_SCRATCH =
+            ThreadLocal.withInitial(QuantizedActivations::new);
+
     private final Blas blas;
     /** OpenBLAS threads this instance's linear layers run on (applied before each BLAS call). */
     private final int blasThreads;
@@ -101,6 +121,14 @@ final class NativeKernels implements Kernels {
         /** Typed matmul, several x rows (prefill): may be long, so a regular downcall (GC can proceed). */
         static final MethodHandle TYPED_MATMUL = regular(ffmllama_quant_h.ffm_matmul_typed_cols$address(),
                 ffmllama_quant_h.ffm_matmul_typed_cols$descriptor());
+        /** x -> Q8_0 blocks (opt-in Q8_0 activations); linear in rows * in and fast, so critical. */
+        static final MethodHandle QUANTIZE_Q8_0 = critical(ffmllama_quant_h.ffm_quantize_rows_q8_0$address(),
+                ffmllama_quant_h.ffm_quantize_rows_q8_0$descriptor());
+        /** Q8_0 / Q4_0 weights times Q8_0 x: critical for one row, regular for several (as above). */
+        static final MethodHandle Q8ACT_MATVEC = critical(ffmllama_quant_h.ffm_matmul_q8act_cols$address(),
+                ffmllama_quant_h.ffm_matmul_q8act_cols$descriptor());
+        static final MethodHandle Q8ACT_MATMUL = regular(ffmllama_quant_h.ffm_matmul_q8act_cols$address(),
+                ffmllama_quant_h.ffm_matmul_q8act_cols$descriptor());
 
         private Downcalls() {
         }
@@ -307,8 +335,66 @@ final class NativeKernels implements Kernels {
             matmul(w, x, y, rows, in, out);
             return;
         }
-        if (typedSplit != null && typedSplit.run(type, w, x, y, rows, in, out)) return;
+        if (q8Activations && (type == WeightType.Q8_0 || type == WeightType.Q4_0)) {
+            MemorySegment xq = quantizeActivations(x, rows, in);
+            if (typedSplit != null && typedSplit.run(type, w, xq, y, rows, in, out, true)) return;
+            q8ActMatmulColumns(type, w, xq, y, rows, in, out, 0, out);
+            return;
+        }
+        if (typedSplit != null && typedSplit.run(type, w, x, y, rows, in, out, false)) return;
         typedMatmulColumns(type, w, x, y, rows, in, out, 0, out);
+    }
+
+    /** Turns opt-in Q8_0 activations on or off for every NativeKernels (tests; the default comes from the property). */
+    static void useQ8Activations(boolean enabled) {
+        q8Activations = enabled;
+    }
+
+    static boolean q8Activations() {
+        return q8Activations;
+    }
+
+    /** x [rows, in] rounded to Q8_0 blocks at the start of this thread's scratch (valid until its next call). */
+    private static MemorySegment quantizeActivations(MemorySegment x, long rows, long in) {
+        long bytes = WeightType.Q8_0.byteSize(rows, in);
+        MemorySegment xq = Q8_SCRATCH.get().atLeast(bytes);
+        try {
+            Downcalls.QUANTIZE_Q8_0.invokeExact(x, xq, rows * in);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+        return xq;
+    }
+
+    /** Q8_0 / Q4_0 weights times the Q8_0 x for outputs {@code [from, to)} only (one downcall). */
+    private static void q8ActMatmulColumns(WeightType type, MemorySegment w, MemorySegment xq, MemorySegment y,
+                                           long rows, long in, long out, long from, long to) {
+        int status;
+        try {
+            status = rows == 1
+                    ? (int) Downcalls.Q8ACT_MATVEC.invokeExact(type.ggmlId(), w, xq, y, rows, in, out, from, to)
+                    : (int) Downcalls.Q8ACT_MATMUL.invokeExact(type.ggmlId(), w, xq, y, rows, in, out, from, to);
+        } catch (Throwable t) {
+            throw propagate(t);
+        }
+        if (status != 0) throw new IllegalStateException("the native library has no Q8_0-activation " + type + " matmul");
+    }
+
+    /**
+     * One thread's Q8_0 x buffer: an automatic-arena segment (readable by the pool's workers, freed with
+     * the thread's ThreadLocal), replaced by a larger one when a call needs more.
+     */
+    private static final class QuantizedActivations {
+        private MemorySegment buffer = MemorySegment.NULL;
+
+        /** The whole buffer, at least {@code bytes} long (no slice: that would be an allocation per call). */
+        MemorySegment atLeast(long bytes) {
+            if (buffer.byteSize() < bytes) {
+                // one-time growth; at least 64 rows x 4096 values so prefill batches rarely regrow it
+                buffer = Arena.ofAuto().allocate(Math.max(bytes, WeightType.Q8_0.byteSize(64, 4096)), 64);
+            }
+            return buffer;
+        }
     }
 
     /** The typed matmul for outputs {@code [from, to)} only (one downcall). */
@@ -335,6 +421,8 @@ final class NativeKernels implements Kernels {
         private final WorkerPool pool;
         private final Thread worker;
         private WeightType type;
+        /** x is Q8_0 blocks for {@link #q8ActMatmulColumns}, else float32 for {@link #typedMatmulColumns}. */
+        private boolean quantizedX;
         private MemorySegment w, x, y;
         private long rows, in, out;
 
@@ -343,12 +431,14 @@ final class NativeKernels implements Kernels {
             this.worker = pool.workerThreads()[0];
         }
 
-        boolean run(WeightType type, MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
+        boolean run(WeightType type, MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out,
+                    boolean quantizedX) {
             if (rows * in * out < ParallelRanges.MIN_MATMUL_MACS || !w.isAccessibleBy(worker)
                     || !x.isAccessibleBy(worker) || !y.isAccessibleBy(worker)) {
                 return false;
             }
             this.type = type;
+            this.quantizedX = quantizedX;
             this.w = w;
             this.x = x;
             this.y = y;
@@ -361,7 +451,11 @@ final class NativeKernels implements Kernels {
 
         @Override
         public void run(long from, long to) {
-            typedMatmulColumns(type, w, x, y, rows, in, out, from, to);
+            if (quantizedX) {
+                q8ActMatmulColumns(type, w, x, y, rows, in, out, from, to);
+            } else {
+                typedMatmulColumns(type, w, x, y, rows, in, out, from, to);
+            }
         }
     }
 
