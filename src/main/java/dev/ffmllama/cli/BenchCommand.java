@@ -175,7 +175,7 @@ final class BenchCommand implements Callable<Integer> {
         List<dev.ffmllama.layout.Layout> layouts = LayoutBench.layouts(layoutSpecs);
         WeightType type = weights == null ? null : ModelOptions.parseWeightType(weights);
         List<LayoutBench.Row> rows = new LayoutBench(this).run(modelPath, type, layouts, backends, threadCounts,
-                promptTokens, generatedTokens);
+                promptTokens, generatedTokens, repeat);
         String model = modelPath == null ? "stories260K (bundled)" : modelPath.getFileName().toString();
         System.out.print(LayoutBench.table(rows));
         System.out.flush();
@@ -221,6 +221,13 @@ final class BenchCommand implements Callable<Integer> {
     /** A progress bar over {@code total} steps (silent with --no-progress). */
     Progress progress(int total) {
         return new Progress(noProgress ? null : System.err, total);
+    }
+
+    /** Tokens/s of one run: the prompt's batched prefill ({@code prefill}) or a decode of {@code newTokens} tokens. */
+    static double speedOnce(Session session, int[] prompt, int newTokens, boolean prefill) {
+        GenerationResult g = session.generate(prompt, new GenerationLimits(newTokens, false), (token, position) -> true);
+        return prefill ? prompt.length / (g.promptNanos() * 1e-9)
+                : g.generatedTokens() / ((g.promptNanos() + g.generationNanos()) * 1e-9);
     }
 
     /** The uncounted runs before a measurement: until the JIT has compiled the forward pass. */

@@ -23,9 +23,10 @@ import org.knowm.xchart.style.Styler;
 /**
  * {@code bench --layouts}: every memory layout against the default one, on the same model, backends and
  * thread counts: tokens/s, the ratio to the default layout, the bytes of weights and of KV cache one token
- * reads, and the process's AnonHugePages while the session ran. Each layout gets its own model load (the
- * weight layouts copy at load time), session, warm-up and measured runs, after a first pass that only warms
- * every layout up.
+ * reads, and the process's AnonHugePages with every layout's session open. Each layout gets its own model load
+ * (the weight layouts copy at load time) and session; all are warmed up first, then measured round-robin
+ * ({@code --repeat} rounds of one run per layout), so drifting machine load or JIT state cannot favour the
+ * layouts measured first.
  */
 final class LayoutBench {
 
@@ -57,20 +58,48 @@ final class LayoutBench {
     }
 
     List<Row> run(Path modelPath, WeightType weights, List<Layout> layouts, List<Backend> backends,
-                  List<Integer> threadCounts, int promptTokens, int generatedTokens) {
+                  List<Integer> threadCounts, int promptTokens, int generatedTokens, int repeat) {
         List<Row> rows = new ArrayList<>();
-        BenchCommand.Progress progress = bench.progress(2 * layouts.size() * backends.size() * threadCounts.size());
+        BenchCommand.Progress progress = bench.progress(backends.size() * threadCounts.size() * (1 + repeat));
         for (Backend backend : backends) {
             for (int threads : threadCounts) {
-                // Pass 0 only warms every layout up, so the JIT has seen all their code paths before the
-                // first measurement (else the layout measured first, the default, runs on a colder JIT).
-                for (int pass = 0; pass < 2; pass++) {
-                    double[] baseline = new double[2]; // pp, tg tokens/s of the default layout
+                List<Open> open = new ArrayList<>();
+                try {
+                    progress.step(backend.cliName() + " t" + threads + " warm-up");
                     for (Layout layout : layouts) {
-                        progress.step((pass == 0 ? "warm " : "") + backend.cliName() + " t" + threads + " " + layout);
-                        measure(modelPath, weights, layout, backend, threads, promptTokens, generatedTokens,
-                                pass == 0 ? null : rows, baseline);
+                        Open o = open(modelPath, weights, layout, backend, threads, promptTokens, generatedTokens);
+                        open.add(o);
+                        if (promptTokens > 0) bench.warmUp(o.session, o.prompt, 1);
+                        if (generatedTokens > 0) bench.warmUp(o.session, o.bos, generatedTokens);
                     }
+                    // Round-robin: run r of every layout, then run r + 1 of every layout..., so that a change in
+                    // machine load or JIT state during the measurement affects all layouts alike.
+                    double[][] pp = new double[layouts.size()][repeat], tg = new double[layouts.size()][repeat];
+                    for (int r = 0; r < repeat; r++) {
+                        progress.step(backend.cliName() + " t" + threads + " round " + (r + 1));
+                        for (int i = 0; i < open.size(); i++) {
+                            Open o = open.get(i);
+                            if (promptTokens > 0) pp[i][r] = BenchCommand.speedOnce(o.session, o.prompt, 1, true);
+                            if (generatedTokens > 0) {
+                                tg[i][r] = BenchCommand.speedOnce(o.session, o.bos, generatedTokens, false);
+                            }
+                        }
+                    }
+                    for (int i = 0; i < open.size(); i++) {
+                        Open o = open.get(i);
+                        ModelConfig c = o.model.config();
+                        long hugeKb = HugePages.anonHugePagesKb(); // every layout's session is open: the total
+                        if (promptTokens > 0) {
+                            rows.add(row(backend, threads, o.layout, "pp" + promptTokens, pp[i], pp[0], o.model,
+                                    kvBytesPerToken(c, o.layout, promptTokens), hugeKb));
+                        }
+                        if (generatedTokens > 0) {
+                            rows.add(row(backend, threads, o.layout, "tg" + generatedTokens, tg[i], tg[0], o.model,
+                                    kvBytesPerToken(c, o.layout, generatedTokens), hugeKb));
+                        }
+                    }
+                } finally {
+                    for (Open o : open) o.close();
                 }
             }
         }
@@ -78,11 +107,20 @@ final class LayoutBench {
         return rows;
     }
 
-    /** Loads the model in {@code layout}, opens a session and warms it up; measures into {@code rows} unless null. */
-    private void measure(Path modelPath, WeightType weights, Layout layout, Backend backend, int threads,
-                         int promptTokens, int generatedTokens, List<Row> rows, double[] baseline) {
+    /** A model loaded in one layout, with a session and its inputs. */
+    private record Open(Layout layout, Model model, Session session, int[] prompt, int[] bos) implements AutoCloseable {
+        @Override
+        public void close() {
+            session.close();
+            model.close();
+        }
+    }
+
+    private static Open open(Path modelPath, WeightType weights, Layout layout, Backend backend, int threads,
+                             int promptTokens, int generatedTokens) {
         LoadOptions load = LoadOptions.defaults().withWeights(weights).withLayout(layout.weightPart());
-        try (Model model = modelPath == null ? Model.loadBundled(load) : Model.load(modelPath, load)) {
+        Model model = modelPath == null ? Model.loadBundled(load) : Model.load(modelPath, load);
+        try {
             ModelConfig c = model.config();
             int positions = Math.max(promptTokens, generatedTokens + 1);
             if (positions > c.contextLength()) {
@@ -93,35 +131,27 @@ final class LayoutBench {
                     .withSeed(1).withContextLength(positions).withPrefillBatch(Math.max(1, promptTokens))
                     .withLayout(layout.cachePart());
             int[] prompt = BenchCommand.randomTokens(promptTokens, c.vocabSize(), model.tokenizer().bosId());
-            int[] bos = {model.tokenizer().bosId()};
-            try (Session session = model.newSession(options)) {
-                if (promptTokens > 0) {
-                    if (rows == null) bench.warmUp(session, prompt, 1);
-                    else rows.add(row(backend, threads, layout, "pp" + promptTokens, 0, baseline,
-                            bench.runs(session, prompt, 1, true), model, kvBytesPerToken(c, layout, promptTokens)));
-                }
-                if (generatedTokens > 0) {
-                    if (rows == null) bench.warmUp(session, bos, generatedTokens);
-                    else rows.add(row(backend, threads, layout, "tg" + generatedTokens, 1, baseline,
-                            bench.runs(session, bos, generatedTokens, false), model,
-                            kvBytesPerToken(c, layout, generatedTokens)));
-                }
-            }
+            return new Open(layout, model, model.newSession(options), prompt, new int[] {model.tokenizer().bosId()});
+        } catch (RuntimeException | Error e) {
+            model.close();
+            throw e;
         }
     }
 
-    private static Row row(Backend backend, int threads, Layout layout, String test, int testIndex, double[] baseline,
-                           BenchCommand.Runs runs, Model model, long kvBytes) {
-        double[] v = runs.tokensPerSecond();
-        double mean = 0;
-        for (double x : v) mean += x;
-        mean /= v.length;
+    private static Row row(Backend backend, int threads, Layout layout, String test, double[] speeds,
+                           double[] defaultSpeeds, Model model, long kvBytes, long hugeKb) {
+        double mean = mean(speeds);
         double squares = 0;
-        for (double x : v) squares += (x - mean) * (x - mean);
-        double std = v.length > 1 ? Math.sqrt(squares / (v.length - 1)) : 0;
-        if (layout.equals(Layout.defaults())) baseline[testIndex] = mean;
-        return new Row(backend.cliName(), threads, layout.toString(), test, mean, std, mean / baseline[testIndex],
-                model.weightBytesPerToken(), kvBytes, HugePages.anonHugePagesKb());
+        for (double x : speeds) squares += (x - mean) * (x - mean);
+        double std = speeds.length > 1 ? Math.sqrt(squares / (speeds.length - 1)) : 0;
+        return new Row(backend.cliName(), threads, layout.toString(), test, mean, std, mean / mean(defaultSpeeds),
+                model.weightBytesPerToken(), kvBytes, hugeKb);
+    }
+
+    private static double mean(double[] v) {
+        double s = 0;
+        for (double x : v) s += x;
+        return s / v.length;
     }
 
     /**
