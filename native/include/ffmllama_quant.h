@@ -21,6 +21,8 @@
  * multiplied with the float32 x, accumulating in float32 as the F32 sgemv does. So the result is
  * that of the float32 matmul over the dequantized weights, up to float32 summation order — not
  * llama.cpp's scheme, which first rounds x to Q8_0 (or F16) and differs by far more.
+ * That scheme is available as an opt-in for Q8_0 / Q4_0 weights: ffm_quantize_rows_q8_0 +
+ * ffm_matmul_q8act_cols below (int8 dot products; faster, less exact).
  */
 #ifndef FFMLLAMA_QUANT_H
 #define FFMLLAMA_QUANT_H
