@@ -13,7 +13,8 @@ import java.util.stream.Stream;
 
 /**
  * Steady-state decoding allocates nothing on the Java heap: after a warm-up generation (so the JIT
- * has compiled the loop and escape analysis has removed temporary objects), the bytes allocated
+ * has compiled the loop and escape analysis has removed temporary objects; on a loaded machine C2 can
+ * take many rounds, hence up to 40 of them, stopping at the first clean one), the bytes allocated
  * while sampling 200+ tokens, as counted by ThreadMXBean, are 0 — on the calling thread and, with
  * two threads, on the session's worker thread too.
  */
@@ -67,7 +68,7 @@ class ZeroAllocationTest {
             assertEquals(threads - 1, workers.length, "session worker threads");
             GenerationResult last = null;
             long workerBytes = -1;
-            for (int round = 0; round < 12; round++) {
+            for (int round = 0; round < 40; round++) {
                 long w0 = sum(MX.getThreadAllocatedBytes(workers));
                 last = session.generate(prompt, limits, ignore);
                 workerBytes = sum(MX.getThreadAllocatedBytes(workers)) - w0;
