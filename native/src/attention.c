@@ -15,46 +15,64 @@
 
 #include "../include/ffmllama.h"
 
-/* Float16 elements are widened a chunk at a time into a stack buffer, then reuse the f32 loops. */
-enum { HALF_CHUNK = 64 };
+/*
+ * Float16 elements are widened a chunk at a time into a stack buffer, once per cached row and chunk,
+ * and then feed the float32 loops of every query head of the group.
+ */
+enum { HALF_CHUNK = 128 };
 
 FFM_INLINE void halves_to_floats(const uint16_t *h, float *f, int64_t n) {
     int64_t i = 0;
 #if defined(__AVX512F__)
     for (; i + 16 <= n; i += 16)
         _mm512_storeu_ps(f + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(h + i))));
-#elif defined(__F16C__)
+#endif
+#if defined(__F16C__)
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(f + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(h + i))));
 #endif
     for (; i < n; i++) f[i] = ffm_half_to_float(h[i]);
 }
 
-/* q . k for one head; k is head_size floats or halves. */
-FFM_INLINE float dot_key(const float *q, const void *k, int64_t head_size, const int f16) {
-    if (!f16) return ffm_dot_f32(q, (const float *)k, head_size);
-    float buf[HALF_CHUNK], s = 0.0f;
+/* att[g * stride] = q_g . k * inv_sqrt for the group's heads g; k is head_size floats or halves. */
+FFM_INLINE void score_key(const float *qg, const void *k, float *att, int64_t stride, int64_t group,
+                          int64_t head_size, float inv_sqrt, const int f16) {
+    if (!f16) {
+        for (int64_t g = 0; g < group; g++)
+            att[g * stride] = ffm_dot_f32(qg + g * head_size, (const float *)k, head_size) * inv_sqrt;
+        return;
+    }
+    float buf[HALF_CHUNK];
+    for (int64_t g = 0; g < group; g++) att[g * stride] = 0.0f;
     for (int64_t c = 0; c < head_size; c += HALF_CHUNK) {
         const int64_t n = head_size - c < HALF_CHUNK ? head_size - c : HALF_CHUNK;
         halves_to_floats((const uint16_t *)k + c, buf, n);
-        s += ffm_dot_f32(q + c, buf, n);
+        for (int64_t g = 0; g < group; g++) att[g * stride] += ffm_dot_f32(qg + g * head_size + c, buf, n);
     }
-    return s;
+    for (int64_t g = 0; g < group; g++) att[g * stride] *= inv_sqrt;
 }
 
-/* o += a * v for one head; v is head_size floats or halves. */
-FFM_INLINE void add_scaled_value(float *restrict o, float a, const void *v, int64_t head_size,
-                                 const int f16) {
+/* o_g += att[g * stride] * v for the group's heads g; v is head_size floats or halves. */
+FFM_INLINE void add_value(float *restrict og, const float *att, int64_t stride, const void *v,
+                          int64_t group, int64_t head_size, const int f16) {
     if (!f16) {
         const float *restrict v32 = (const float *)v;
-        for (int64_t i = 0; i < head_size; i++) o[i] += a * v32[i];
+        for (int64_t g = 0; g < group; g++) {
+            const float a = att[g * stride];
+            float *restrict oh = og + g * head_size;
+            for (int64_t i = 0; i < head_size; i++) oh[i] += a * v32[i];
+        }
         return;
     }
     float buf[HALF_CHUNK];
     for (int64_t c = 0; c < head_size; c += HALF_CHUNK) {
         const int64_t n = head_size - c < HALF_CHUNK ? head_size - c : HALF_CHUNK;
         halves_to_floats((const uint16_t *)v + c, buf, n);
-        for (int64_t i = 0; i < n; i++) o[c + i] += a * buf[i];
+        for (int64_t g = 0; g < group; g++) {
+            const float a = att[g * stride];
+            float *restrict oh = og + g * head_size + c;
+            for (int64_t i = 0; i < n; i++) oh[i] += a * buf[i];
+        }
     }
 }
 
@@ -86,22 +104,17 @@ FFM_INLINE void attention_impl(const float *q, const void *k_cache, const void *
             /* each head has its own score region (heads could also run in parallel) */
             float *att = scratch + h0 * max_positions;
 
-            for (int64_t t = 0; t < n_pos; t++) {
-                const void *kt = kc + (head_at + t * pos_step) * elem;
-                for (int64_t g = 0; g < group; g++)
-                    att[g * max_positions + t] =
-                        dot_key(qg + g * head_size, kt, head_size, f16) * inv_sqrt;
-            }
+            for (int64_t t = 0; t < n_pos; t++)
+                score_key(qg, kc + (head_at + t * pos_step) * elem, att + t, max_positions, group,
+                          head_size, inv_sqrt, f16);
             for (int64_t g = 0; g < group; g++)
                 ffm_softmax_row(att + g * max_positions, att + g * max_positions, n_pos);
 
             float *restrict og = out + r * dim + h0 * head_size; /* out aliases no input */
             for (int64_t i = 0; i < group * head_size; i++) og[i] = 0.0f;
-            for (int64_t t = 0; t < n_pos; t++) {
-                const void *vt = vc + (head_at + t * pos_step) * elem;
-                for (int64_t g = 0; g < group; g++)
-                    add_scaled_value(og + g * head_size, att[g * max_positions + t], vt, head_size, f16);
-            }
+            for (int64_t t = 0; t < n_pos; t++)
+                add_value(og, att + t, max_positions, vc + (head_at + t * pos_step) * elem, group,
+                          head_size, f16);
         }
     }
 }

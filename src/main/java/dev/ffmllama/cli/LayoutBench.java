@@ -23,7 +23,7 @@ import org.knowm.xchart.style.Styler;
 /**
  * {@code bench --layouts}: every memory layout against the default one, on the same model, backends and
  * thread counts: tokens/s, the ratio to the default layout, the bytes of weights and of KV cache one token
- * reads, and the process's AnonHugePages with every layout's session open. Each layout gets its own model load
+ * reads, and how much the process's AnonHugePages grew when the layout's model and session were set up. Each layout gets its own model load
  * (the weight layouts copy at load time) and session; all are warmed up first, then measured round-robin
  * ({@code --repeat} rounds of one run per layout), so drifting machine load or JIT state cannot favour the
  * layouts measured first.
@@ -64,13 +64,16 @@ final class LayoutBench {
         for (Backend backend : backends) {
             for (int threads : threadCounts) {
                 List<Open> open = new ArrayList<>();
+                List<Long> hugeKb = new ArrayList<>();
                 try {
                     progress.step(backend.cliName() + " t" + threads + " warm-up");
                     for (Layout layout : layouts) {
+                        long hugeBefore = HugePages.anonHugePagesKb();
                         Open o = open(modelPath, weights, layout, backend, threads, promptTokens, generatedTokens);
                         open.add(o);
                         if (promptTokens > 0) bench.warmUp(o.session, o.prompt, 1);
                         if (generatedTokens > 0) bench.warmUp(o.session, o.bos, generatedTokens);
+                        hugeKb.add(HugePages.anonHugePagesKb() - hugeBefore); // what this layout's load and session added
                     }
                     // Round-robin: run r of every layout, then run r + 1 of every layout..., so that a change in
                     // machine load or JIT state during the measurement affects all layouts alike.
@@ -88,14 +91,13 @@ final class LayoutBench {
                     for (int i = 0; i < open.size(); i++) {
                         Open o = open.get(i);
                         ModelConfig c = o.model.config();
-                        long hugeKb = HugePages.anonHugePagesKb(); // every layout's session is open: the total
                         if (promptTokens > 0) {
                             rows.add(row(backend, threads, o.layout, "pp" + promptTokens, pp[i], pp[0], o.model,
-                                    kvBytesPerToken(c, o.layout, promptTokens), hugeKb));
+                                    kvBytesPerToken(c, o.layout, promptTokens), hugeKb.get(i)));
                         }
                         if (generatedTokens > 0) {
                             rows.add(row(backend, threads, o.layout, "tg" + generatedTokens, tg[i], tg[0], o.model,
-                                    kvBytesPerToken(c, o.layout, generatedTokens), hugeKb));
+                                    kvBytesPerToken(c, o.layout, generatedTokens), hugeKb.get(i)));
                         }
                     }
                 } finally {
@@ -165,8 +167,8 @@ final class LayoutBench {
 
     static String table(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
-        sb.append("| backend | threads | layout | test | t/s | vs default | weights B/token | KV B/token | AnonHugePages |\n");
-        sb.append("| ------- | ------: | ------ | ---- | --: | ---------: | --------------: | ---------: | ------------: |\n");
+        sb.append("| backend | threads | layout | test | t/s | vs default | weights B/token | KV B/token | +AnonHugePages |\n");
+        sb.append("| ------- | ------: | ------ | ---- | --: | ---------: | --------------: | ---------: | -------------: |\n");
         for (Row r : rows) {
             sb.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %.2f ± %.2f | %.3f | %,d | %,d | %s |%n",
                     r.backend(), r.threads(), r.layout(), r.test(), r.tokensPerSecond(), r.std(), r.ratio(),
