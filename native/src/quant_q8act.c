@@ -30,6 +30,9 @@
 
 enum { QK = 32, Q8_BYTES = 34, Q4_BYTES = 18, ROWS_AT_ONCE = 4 };
 
+/* How far ahead (bytes, at least) the kernels prefetch weights; see matvec_<type> in quant.c. */
+#define PREFETCH_MIN_BYTES 8192
+
 #if defined(__AVX2__)
 
 /* The 32 signed weights of one block. */
@@ -59,6 +62,8 @@ FFM_INLINE __m256i dot_i8_maddubs(__m256i w, __m256i x) {
                           int64_t in, int64_t out, int64_t o0, int64_t o1) {                     \
         const int64_t nb = in / QK;                                                              \
         const size_t w_row = (size_t)nb * (W_BYTES), x_row = (size_t)nb * Q8_BYTES;              \
+        const size_t group_bytes = ROWS_AT_ONCE * w_row;                                         \
+        const size_t ahead = group_bytes * (PREFETCH_MIN_BYTES / group_bytes + 1);               \
         for (int64_t o = o0; o < o1; o += ROWS_AT_ONCE) {                                        \
             const int np = o1 - o < ROWS_AT_ONCE ? (int)(o1 - o) : ROWS_AT_ONCE;                 \
             for (int64_t r = 0; r < rows; r++) {                                                 \
@@ -66,7 +71,11 @@ FFM_INLINE __m256i dot_i8_maddubs(__m256i w, __m256i x) {
                 __m256 acc[ROWS_AT_ONCE];                                                        \
                 for (int p = 0; p < ROWS_AT_ONCE; p++) acc[p] = _mm256_setzero_ps();             \
                 if (np == ROWS_AT_ONCE) {                                                        \
+                    /* prefetch a later group linearly, as matvec_<type> in quant.c explains */  \
+                    const char *pf = (const char *)(w + (size_t)o * w_row) + ahead;              \
                     for (int64_t b = 0; b < nb; b++) {                                           \
+                        for (int off = 0; off < ROWS_AT_ONCE * (W_BYTES); off += 64)             \
+                            __builtin_prefetch(pf + b * ROWS_AT_ONCE * (W_BYTES) + off, 0, 3);   \
                         const uint8_t *xb = xr + b * Q8_BYTES;                                   \
                         const __m256i xv = _mm256_loadu_si256((const __m256i *)(const void *)(xb + 2)); \
                         const float dx = ffm_half_to_float(ffm_load_u16(xb));                    \

@@ -59,6 +59,7 @@ int main(int argc, char **argv) {
         int64_t max_in = md->hidden, max_out = md->vocab;
         float *x = malloc(sizeof(float) * PREFILL_ROWS * max_in);
         float *y = malloc(sizeof(float) * PREFILL_ROWS * max_out);
+        void *xq = malloc((size_t)(max_in / 32) * 34);
         for (int64_t i = 0; i < PREFILL_ROWS * max_in; i++) x[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
         for (size_t t = 0; t < sizeof TYPES / sizeof TYPES[0]; t++) {
             const struct wtype *ty = &TYPES[t];
@@ -83,6 +84,20 @@ int main(int argc, char **argv) {
                     double dt = now_s() - t0;
                     if (dt < best) best = dt;
                 }
+                /* the same decode with llama.cpp-style Q8_0 activations (Q8_0 / Q4_0 weights) */
+                double best_q8act = 0;
+                if (ty->block == 32) {
+                    best_q8act = 1e30;
+                    for (int rep = 0; rep < 15; rep++) {
+                        double t0 = now_s();
+                        for (int k = 0; k < n; k++) {
+                            ffm_quantize_rows_q8_0(x, xq, ins[k]);
+                            ffm_matmul_q8act_cols(ty->id, w[k], xq, y, 1, ins[k], outs[k], 0, outs[k]);
+                        }
+                        double dt = now_s() - t0;
+                        if (dt < best_q8act) best_q8act = dt;
+                    }
+                }
                 for (int rep = 0; rep < 3; rep++) {
                     double t0 = now_s();
                     for (int k = 0; k < n; k++)
@@ -91,14 +106,18 @@ int main(int argc, char **argv) {
                     if (dt < best_prefill) best_prefill = dt;
                 }
                 printf("%-12s %-5s %-8s weights %6.1f MB  decode %7.3f ms/token = %6.1f tok/s  %5.1f GB/s"
-                       "   prefill(64) %6.3f ms/token = %6.1f tok/s\n",
+                       "   prefill(64) %6.3f ms/token = %6.1f tok/s",
                        md->name, ty->name, variants[v], bytes / 1e6, best * 1e3, 1.0 / best,
                        bytes / best / 1e9, best_prefill * 1e3, 1.0 / best_prefill);
+                if (best_q8act > 0)
+                    printf("   q8act decode %6.1f tok/s %5.1f GB/s", 1.0 / best_q8act, bytes / best_q8act / 1e9);
+                printf("\n");
             }
             for (int k = 0; k < n; k++) free(w[k]);
         }
         free(x);
         free(y);
+        free(xq);
     }
     return 0;
 }

@@ -34,6 +34,7 @@ public final class Session implements AutoCloseable {
     private final SessionOptions options;
     private final SessionKernels kernels; // owns the session's worker threads, if any
     private final Inference inference;
+    private final Sampler sampler; // reseeded per generation: its work arrays are allocated once
     private final int[] sequence; // BOS, prompt, generated: one more than the context (the last is not fed)
     private int length;           // tokens of the current sequence in `sequence`
     /** Entered around every step that touches the buffers; close() waits for it before freeing them. */
@@ -46,6 +47,7 @@ public final class Session implements AutoCloseable {
         this.options = options;
         ModelConfig c = model.config();
         int context = options.contextLength() == 0 ? c.contextLength() : options.contextLength();
+        this.sampler = new Sampler(c.vocabSize(), options.temperature(), options.topP(), options.topK(), options.seed());
         this.kernels = options.backend().kernels(options.threads());
         try {
             this.inference = new Inference(c, weights, kernels.kernels(), context, options.prefillBatch(),
@@ -95,7 +97,7 @@ public final class Session implements AutoCloseable {
             length = prompt;
             ModelConfig c = model.config();
             Tokenizer tok = model.tokenizer();
-            Sampler sampler = new Sampler(c.vocabSize(), options.temperature(), options.topP(), options.topK(), options.seed());
+            sampler.reseed();
             long t0 = System.nanoTime();
             int next = step(sampler, 0, prompt);
             long t1 = System.nanoTime();

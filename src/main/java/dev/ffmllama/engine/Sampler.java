@@ -7,13 +7,15 @@ import java.lang.foreign.ValueLayout;
  * Picks the next token from logits: greedy at temperature 0, otherwise softmax(logits / T) then
  * top-k and/or top-p (nucleus) filtering and a draw from llama2.c's xorshift generator, so a given
  * seed reproduces the same text (and, without top-k, the same tokens as llama2.c's {@code run.c}).
- * Work arrays are allocated once; {@link #sample} allocates nothing.
+ * Work arrays are allocated once (a session keeps one sampler and {@link #reseed}s it per
+ * generation); {@link #sample} and {@link #reseed} allocate nothing.
  */
 public final class Sampler {
     private final int vocab;
     private final float temperature;
     private final float topP;
     private final int topK;
+    private final long seed;
     private final float[] probs;
     private final long[] candidates; // (probability bits << 32) | token id, for sorting without boxing
     private long rngState;
@@ -36,6 +38,12 @@ public final class Sampler {
         this.topK = Math.min(topK, vocab);
         this.probs = new float[vocab];
         this.candidates = new long[vocab];
+        this.seed = seed;
+        reseed();
+    }
+
+    /** Restarts the random sequence from the seed, so every generation with one seed draws alike. */
+    public void reseed() {
         this.rngState = seed == 0 ? 0x9E3779B97F4A7C15L : seed;
     }
 
