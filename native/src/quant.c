@@ -134,20 +134,43 @@ FFM_INLINE v16f bf16x16(const uint8_t *p) {
 
 /* ---- one block of 32 weights -> two v16f (exact) ----------------------------------------------- */
 
-FFM_INLINE void deq_block_q8_0(const uint8_t *b, v16f *lo, v16f *hi) {
-    const float d = ffm_half_to_float(ffm_load_u16(b));
-    *lo = i8x16_to_f(_mm_loadu_si128((const __m128i *)(const void *)(b + 2))) * d;
-    *hi = i8x16_to_f(_mm_loadu_si128((const __m128i *)(const void *)(b + 18))) * d;
+/* The 32 integer values of a block as floats, unscaled; the block's scale is returned. The decode
+ * loop scales each block's partial dot once instead of every weight. */
+FFM_INLINE float raw_block_q8_0(const uint8_t *b, v16f *lo, v16f *hi) {
+    *lo = i8x16_to_f(_mm_loadu_si128((const __m128i *)(const void *)(b + 2)));
+    *hi = i8x16_to_f(_mm_loadu_si128((const __m128i *)(const void *)(b + 18)));
+    return ffm_half_to_float(ffm_load_u16(b));
 }
 
-FFM_INLINE void deq_block_q4_0(const uint8_t *b, v16f *lo, v16f *hi) {
-    const float d = ffm_half_to_float(ffm_load_u16(b));
+FFM_INLINE float raw_block_q4_0(const uint8_t *b, v16f *lo, v16f *hi) {
+#if defined(__AVX512F__)
+    /* vpermps reads only the low 4 bits of each index, so widened bytes index a table of the 16
+     * nibble values (-8..7) directly: no mask, no subtraction, no int -> float conversion. */
+    const __m512 values = _mm512_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7);
+    const __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(b + 2)));
+    *lo = (v16f)_mm512_permutexvar_ps(bytes, values);                         /* elements 0..15 */
+    *hi = (v16f)_mm512_permutexvar_ps(_mm512_srli_epi32(bytes, 4), values);   /* elements 16..31 */
+#else
     v16u8 qs;
     memcpy(&qs, b + 2, 16);
     const v16i8 q0 = (v16i8)(qs & 0x0f) - 8; /* elements 0..15 */
     const v16i8 q1 = (v16i8)(qs >> 4) - 8;   /* elements 16..31 */
-    *lo = i8x16_to_f((__m128i)q0) * d;
-    *hi = i8x16_to_f((__m128i)q1) * d;
+    *lo = i8x16_to_f((__m128i)q0);
+    *hi = i8x16_to_f((__m128i)q1);
+#endif
+    return ffm_half_to_float(ffm_load_u16(b));
+}
+
+FFM_INLINE void deq_block_q8_0(const uint8_t *b, v16f *lo, v16f *hi) {
+    const float d = raw_block_q8_0(b, lo, hi);
+    *lo *= d;
+    *hi *= d;
+}
+
+FFM_INLINE void deq_block_q4_0(const uint8_t *b, v16f *lo, v16f *hi) {
+    const float d = raw_block_q4_0(b, lo, hi);
+    *lo *= d;
+    *hi *= d;
 }
 
 FFM_INLINE v16f half16(const uint8_t *p) {
@@ -173,10 +196,19 @@ FFM_INLINE void deq_block_f16(const uint8_t *b, v16f *lo, v16f *hi) {
     *hi = half16(b + 32);
 }
 
-
 FFM_INLINE void deq_block_bf16(const uint8_t *b, v16f *lo, v16f *hi) {
     *lo = bf16x16(b);
     *hi = bf16x16(b + 32);
+}
+
+/* Unscaled forms of the float types: scale 1 (the multiplication by 1.0f folds away). */
+FFM_INLINE float raw_block_f16(const uint8_t *b, v16f *lo, v16f *hi) {
+    deq_block_f16(b, lo, hi);
+    return 1.0f;
+}
+FFM_INLINE float raw_block_bf16(const uint8_t *b, v16f *lo, v16f *hi) {
+    deq_block_bf16(b, lo, hi);
+    return 1.0f;
 }
 
 /* Single values, for the tails of F16 / BF16 rows whose length is not a multiple of 32
@@ -198,7 +230,7 @@ FFM_INLINE float deq_one_none(const uint8_t *row, int64_t j) {
  * DEQ_ONE: one value of a tail (in % 32 != 0; only F16 / BF16 have tails).
  * Generates matmul_cols_<NAME>(w, x, y, rows, in, out, o0, o1).
  */
-#define DEFINE_TYPED_MATMUL(NAME, BLOCK_BYTES, DEQ_BLOCK, DEQ_ONE)                                \
+#define DEFINE_TYPED_MATMUL(NAME, BLOCK_BYTES, DEQ_BLOCK, RAW_BLOCK, DEQ_ONE)                     \
     /* Dequantizes values [k0, k0 + kc) of one weight row into dst (k0 a multiple of 32). */      \
     FFM_INLINE void dequant_chunk_##NAME(const uint8_t *row, int64_t k0, int64_t kc, float *dst) { \
         int64_t k = 0;                                                                           \
@@ -227,21 +259,20 @@ FFM_INLINE float deq_one_none(const uint8_t *row, int64_t j) {
         for (; o + DECODE_ROWS <= o1; o += DECODE_ROWS) {                                        \
             const uint8_t *wr = w + (size_t)o * row_bytes;                                       \
             const char *pf = (const char *)wr + ahead;                                           \
-            v16f acc_lo[DECODE_ROWS], acc_hi[DECODE_ROWS];                                       \
-            for (int p = 0; p < DECODE_ROWS; p++) acc_lo[p] = acc_hi[p] = (v16f){0};             \
+            v16f acc_lo[DECODE_ROWS];                                                            \
+            for (int p = 0; p < DECODE_ROWS; p++) acc_lo[p] = (v16f){0};                         \
             for (int64_t b = 0; b < nb; b++) {                                                   \
                 for (int off = 0; off < GROUP_STEP_##NAME; off += 64)                             \
                     __builtin_prefetch(pf + b * GROUP_STEP_##NAME + off, 0, 3);                   \
                 const v16f x_lo = load16(x + b * QK), x_hi = load16(x + b * QK + 16);            \
                 for (int p = 0; p < DECODE_ROWS; p++) {                                          \
                     v16f lo, hi;                                                                 \
-                    DEQ_BLOCK(wr + p * row_bytes + b * (BLOCK_BYTES), &lo, &hi);                 \
-                    acc_lo[p] += lo * x_lo;                                                      \
-                    acc_hi[p] += hi * x_hi;                                                      \
+                    const float d = RAW_BLOCK(wr + p * row_bytes + b * (BLOCK_BYTES), &lo, &hi); \
+                    acc_lo[p] += (lo * x_lo + hi * x_hi) * d;                                    \
                 }                                                                                \
             }                                                                                    \
             for (int p = 0; p < DECODE_ROWS; p++) {                                              \
-                float s = hsum16(acc_lo[p] + acc_hi[p]);                                         \
+                float s = hsum16(acc_lo[p]);                                                     \
                 for (int64_t k = nb * QK; k < in; k++)                                           \
                     s += DEQ_ONE(wr + p * row_bytes, k) * x[k];                                  \
                 y[o + p] = s;                                                                    \
@@ -314,10 +345,10 @@ FFM_INLINE float deq_one_none(const uint8_t *row, int64_t j) {
             matmat_##NAME((const uint8_t *)w, row_bytes, x, y, rows, in, out, o0, o1);           \
     }
 
-DEFINE_TYPED_MATMUL(q8_0, 34, deq_block_q8_0, deq_one_none)
-DEFINE_TYPED_MATMUL(q4_0, 18, deq_block_q4_0, deq_one_none)
-DEFINE_TYPED_MATMUL(f16, 64, deq_block_f16, deq_one_f16)
-DEFINE_TYPED_MATMUL(bf16, 64, deq_block_bf16, deq_one_bf16)
+DEFINE_TYPED_MATMUL(q8_0, 34, deq_block_q8_0, raw_block_q8_0, deq_one_none)
+DEFINE_TYPED_MATMUL(q4_0, 18, deq_block_q4_0, raw_block_q4_0, deq_one_none)
+DEFINE_TYPED_MATMUL(f16, 64, deq_block_f16, raw_block_f16, deq_one_f16)
+DEFINE_TYPED_MATMUL(bf16, 64, deq_block_bf16, raw_block_bf16, deq_one_bf16)
 
 void FFM_VARIANT(matmul_q8_0)(const void *w, const float *x, float *y, int64_t rows, int64_t in,
                               int64_t out, int64_t col_begin, int64_t col_end) {
