@@ -1,6 +1,8 @@
 package dev.ffmllama.kernels;
 
+import dev.ffmllama.tensor.WeightType;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.DoubleVector;
@@ -159,6 +161,60 @@ final class VectorKernels extends JavaKernels {
         return vectorPart + super.dot(a, aAt + single, b, bAt + single, n - single);
     }
 
+    // ---- matmul -------------------------------------------------------------------------------------
+    // Written for streaming speed, measured on stories110M-shaped matrices (one thread, weights from the
+    // file mapping, DotExp-style harness): the generic dot() over two native segments with long offsets
+    // streams the weights at ~13 GB/s; reading x from a float[] and indexing the weights with int
+    // arithmetic inside one loop over the rows (as llama2.java does) streams at ~31 GB/s. C2 handles the
+    // int-indexed form far better (range checks hoisted, loop unrolled). So each x row is copied once per
+    // call into a per-thread float[], and a matrix with fewer than 2^31 elements takes the int loop.
+
+    private static final ThreadLocal<float[][]> X_ROW = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+
+    /** A heap copy of {@code x[row]} ({@code n} floats) in this thread's scratch array (grown, never shrunk). */
+    private static float[] heapRow(MemorySegment x, long row, int n) {
+        float[][] holder = X_ROW.get();
+        if (holder[0].length < n) holder[0] = new float[n];
+        MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, row * n * FLOAT_BYTES, holder[0], 0, n);
+        return holder[0];
+    }
+
+    /** Whether every element index of a {@code [out, in]} matrix fits an int (the fast loops below). */
+    private static boolean intIndexed(long in, long out) {
+        return in * out < Integer.MAX_VALUE;
+    }
+
+    @Override
+    void matmulOutputs(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out, long outFrom,
+                       long outTo) {
+        if (!intIndexed(in, out)) {
+            super.matmulOutputs(w, x, y, rows, in, out, outFrom, outTo);
+            return;
+        }
+        int n = (int) in;
+        int width = F.length();
+        int end = n - n % (4 * width);
+        for (long r = 0; r < rows; r++) {
+            float[] xr = heapRow(x, r, n);
+            for (int o = (int) outFrom; o < outTo; o++) {
+                int wAt = o * n;
+                FloatVector acc0 = FloatVector.zero(F);
+                FloatVector acc1 = FloatVector.zero(F);
+                FloatVector acc2 = FloatVector.zero(F);
+                FloatVector acc3 = FloatVector.zero(F);
+                for (int j = 0; j < end; j += 4 * width) {
+                    acc0 = FloatVector.fromMemorySegment(F, w, (wAt + j) * FLOAT_BYTES, ORDER).fma(FloatVector.fromArray(F, xr, j), acc0);
+                    acc1 = FloatVector.fromMemorySegment(F, w, (wAt + j + width) * FLOAT_BYTES, ORDER).fma(FloatVector.fromArray(F, xr, j + width), acc1);
+                    acc2 = FloatVector.fromMemorySegment(F, w, (wAt + j + 2 * width) * FLOAT_BYTES, ORDER).fma(FloatVector.fromArray(F, xr, j + 2 * width), acc2);
+                    acc3 = FloatVector.fromMemorySegment(F, w, (wAt + j + 3 * width) * FLOAT_BYTES, ORDER).fma(FloatVector.fromArray(F, xr, j + 3 * width), acc3);
+                }
+                float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+                for (int j = end; j < n; j++) sum += xr[j] * w.getAtIndex(ValueLayout.JAVA_FLOAT, wAt + j);
+                y.setAtIndex(ValueLayout.JAVA_FLOAT, r * out + o, sum);
+            }
+        }
+    }
+
     // ---- element-wise maps -----------------------------------------------------------------------
 
     @Override
@@ -237,35 +293,55 @@ final class VectorKernels extends JavaKernels {
         super.axpy(a, x, xAt + end, y, yAt + end, n - end);
     }
 
-    // ---- typed-weight dots: dequantize on the fly, float32 lanes -----------------------------------------
-    // Per block of 32: the products q·x are summed in one vector, which is then scaled by d into the row's
-    // accumulator (one FMA per block). Quantized values convert exactly to float (|q| <= 127).
+    // ---- typed-weight matmul: dequantize on the fly, float32 lanes ------------------------------------
+    // Same shape as the F32 matmul above: x on the heap, int byte offsets into the weights (a matrix under
+    // 2 GiB). Per block of 32: the products q·x are summed in one vector, which is then scaled by d into the
+    // row's accumulator (one FMA per block). Quantized values convert exactly to float (|q| <= 127).
 
     @Override
-    protected float dotQ8_0(MemorySegment w, long wAt, MemorySegment x, long xAt, long n) {
-        if (!TYPED_LANES_OK) return super.dotQ8_0(w, wAt, x, xAt, n);
+    void typedMatmulOutputs(WeightType type, MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in,
+                            long out, long outFrom, long outTo) {
+        if (!TYPED_LANES_OK || type == WeightType.F32 || w.byteSize() > Integer.MAX_VALUE) {
+            super.typedMatmulOutputs(type, w, x, y, rows, in, out, outFrom, outTo);
+            return;
+        }
+        int n = (int) in;
+        int rowBytes = (int) type.rowBytes(in);
+        for (long r = 0; r < rows; r++) {
+            float[] xr = heapRow(x, r, n);
+            for (int o = (int) outFrom; o < outTo; o++) {
+                int wAt = o * rowBytes;
+                float v = switch (type) {
+                    case Q8_0 -> dotQ8_0(w, wAt, xr, n);
+                    case Q4_0 -> dotQ4_0(w, wAt, xr, n);
+                    case F16 -> dotF16(w, wAt, xr, n);
+                    case BF16 -> dotBf16(w, wAt, xr, n);
+                    case F32 -> throw new AssertionError("F32 takes matmulOutputs");
+                };
+                y.setAtIndex(ValueLayout.JAVA_FLOAT, r * out + o, v);
+            }
+        }
+    }
+
+    private static float dotQ8_0(MemorySegment w, int wAt, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
-        for (long b = 0; b < n / 32; b++) {
-            long block = wAt + b * 34;
-            long xb = (xAt + b * 32) * FLOAT_BYTES;
+        for (int b = 0; b < n / 32; b++) {
+            int block = wAt + b * 34;
             FloatVector blockSum = FloatVector.zero(F);
             for (int c = 0; c < 32; c += F.length()) {
                 FloatVector q = (FloatVector) ByteVector.fromMemorySegment(WEIGHT_BYTES, w, block + 2 + c, ORDER)
                         .convertShape(VectorOperators.B2F, F, 0);
-                blockSum = q.fma(FloatVector.fromMemorySegment(F, x, xb + c * FLOAT_BYTES, ORDER), blockSum);
+                blockSum = q.fma(FloatVector.fromArray(F, x, b * 32 + c), blockSum);
             }
             acc = blockSum.fma(FloatVector.broadcast(F, Quantization.scale(w, block)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    @Override
-    protected float dotQ4_0(MemorySegment w, long wAt, MemorySegment x, long xAt, long n) {
-        if (!TYPED_LANES_OK) return super.dotQ4_0(w, wAt, x, xAt, n);
+    private static float dotQ4_0(MemorySegment w, int wAt, float[] x, int n) {
         FloatVector acc = FloatVector.zero(F);
-        for (long b = 0; b < n / 32; b++) {
-            long block = wAt + b * 18;
-            long xb = (xAt + b * 32) * FLOAT_BYTES;
+        for (int b = 0; b < n / 32; b++) {
+            int block = wAt + b * 18;
             FloatVector blockSum = FloatVector.zero(F);
             // bytes c.. hold elements c.. (low nibbles) and 16 + c.. (high nibbles)
             for (int c = 0; c < 16; c += F.length()) {
@@ -274,18 +350,56 @@ final class VectorKernels extends JavaKernels {
                         .convertShape(VectorOperators.B2F, F, 0);
                 FloatVector hi = (FloatVector) packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)
                         .convertShape(VectorOperators.B2F, F, 0);
-                blockSum = lo.fma(FloatVector.fromMemorySegment(F, x, xb + c * FLOAT_BYTES, ORDER), blockSum);
-                blockSum = hi.fma(FloatVector.fromMemorySegment(F, x, xb + (16 + c) * FLOAT_BYTES, ORDER), blockSum);
+                blockSum = lo.fma(FloatVector.fromArray(F, x, b * 32 + c), blockSum);
+                blockSum = hi.fma(FloatVector.fromArray(F, x, b * 32 + 16 + c), blockSum);
             }
             acc = blockSum.fma(FloatVector.broadcast(F, Quantization.scale(w, block)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /** F16 weights, x on the heap: the lanes decoded as in {@link #dotF16(MemorySegment, long, MemorySegment, long, long)}. */
+    private static float dotF16(MemorySegment w, int wAt, float[] x, int n) {
+        int end = F.loopBound(n);
+        FloatVector acc0 = FloatVector.zero(F);
+        for (int j = 0; j < end; j += F.length()) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(WEIGHT_SHORTS, w, wAt + 2 * j, ORDER)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            IntVector magnitude = h.and(0x7fff);
+            IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+            FloatVector finite = shifted.reinterpretAsFloats().mul(0x1p112f);
+            VectorMask<Float> special = magnitude.compare(VectorOperators.GE, 0x7c00).cast(F);
+            FloatVector value = finite.blend(shifted.or(0x7f800000).reinterpretAsFloats(), special);
+            FloatVector signed = value.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16))
+                    .reinterpretAsFloats();
+            acc0 = signed.fma(FloatVector.fromArray(F, x, j), acc0);
+        }
+        float sum = acc0.reduceLanes(VectorOperators.ADD);
+        for (int j = end; j < n; j++) {
+            sum += Float.float16ToFloat(w.get(ValueLayout.JAVA_SHORT_UNALIGNED, wAt + 2L * j)) * x[j];
+        }
+        return sum;
+    }
+
+    private static float dotBf16(MemorySegment w, int wAt, float[] x, int n) {
+        int end = F.loopBound(n);
+        FloatVector acc0 = FloatVector.zero(F);
+        for (int j = 0; j < end; j += F.length()) {
+            FloatVector v = ((IntVector) ShortVector.fromMemorySegment(WEIGHT_SHORTS, w, wAt + 2 * j, ORDER)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = v.fma(FloatVector.fromArray(F, x, j), acc0);
+        }
+        float sum = acc0.reduceLanes(VectorOperators.ADD);
+        for (int j = end; j < n; j++) {
+            sum += Quantization.fromBf16(w.get(ValueLayout.JAVA_SHORT_UNALIGNED, wAt + 2L * j)) * x[j];
+        }
+        return sum;
+    }
+
     /**
      * F16 lanes are decoded with integer ops: the 15 bits below the sign, shifted into a float's exponent and
      * mantissa and multiplied by 2^112, give every finite half exactly (subnormals included); exponent 31
-     * (inf / NaN) is blended in separately, then the sign is OR-ed back.
+     * (inf / NaN) is blended in separately, then the sign is OR-ed back. (Attention over an F16 KV cache.)
      */
     @Override
     protected float dotF16(MemorySegment w, long wAt, MemorySegment x, long xAt, long n) {
@@ -305,18 +419,5 @@ final class VectorKernels extends JavaKernels {
             acc0 = signed.fma(FloatVector.fromMemorySegment(F, x, (xAt + j) * FLOAT_BYTES, ORDER), acc0);
         }
         return acc0.reduceLanes(VectorOperators.ADD) + super.dotF16(w, wAt + 2 * end, x, xAt + end, n - end);
-    }
-
-    @Override
-    protected float dotBf16(MemorySegment w, long wAt, MemorySegment x, long xAt, long n) {
-        if (!TYPED_LANES_OK) return super.dotBf16(w, wAt, x, xAt, n);
-        long end = F.loopBound(n);
-        FloatVector acc0 = FloatVector.zero(F);
-        for (long j = 0; j < end; j += F.length()) {
-            FloatVector v = ((IntVector) ShortVector.fromMemorySegment(WEIGHT_SHORTS, w, wAt + 2 * j, ORDER)
-                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            acc0 = v.fma(FloatVector.fromMemorySegment(F, x, (xAt + j) * FLOAT_BYTES, ORDER), acc0);
-        }
-        return acc0.reduceLanes(VectorOperators.ADD) + super.dotBf16(w, wAt + 2 * end, x, xAt + end, n - end);
     }
 }
