@@ -194,9 +194,11 @@ final class VectorKernels extends JavaKernels {
         int n = (int) in;
         int width = F.length();
         int end = n - n % (4 * width);
+        int oFrom = (int) outFrom, oTo = (int) outTo;
         for (long r = 0; r < rows; r++) {
             float[] xr = heapRow(x, r, n);
-            for (int o = (int) outFrom; o < outTo; o++) {
+            long yAt = r * out;
+            for (int o = oFrom; o < oTo; o++) {
                 int wAt = o * n;
                 FloatVector acc0 = FloatVector.zero(F);
                 FloatVector acc1 = FloatVector.zero(F);
@@ -210,7 +212,7 @@ final class VectorKernels extends JavaKernels {
                 }
                 float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
                 for (int j = end; j < n; j++) sum += xr[j] * w.getAtIndex(ValueLayout.JAVA_FLOAT, wAt + j);
-                y.setAtIndex(ValueLayout.JAVA_FLOAT, r * out + o, sum);
+                y.setAtIndex(ValueLayout.JAVA_FLOAT, yAt + o, sum);
             }
         }
     }
