@@ -203,7 +203,7 @@ final class BenchCommand implements Callable<Integer> {
             long all1 = THREADS.getTotalThreadAllocatedBytes();
             if (prefill) {
                 // the prompt's one batched forward pass (the single sampled token is not fed back);
-                // bytes: the whole call on all threads, per-call setup (sampler buffers) included
+                // bytes: the whole call on all threads, including the GenerationResult it returns
                 speeds[r] = prompt.length / (g.promptNanos() * 1e-9);
                 tokens += prompt.length;
                 allocated += all1 - all0;

@@ -88,6 +88,11 @@ public final class GgufFile implements AutoCloseable {
         return dataOffset;
     }
 
+    /** The whole file as mapped (read-only). */
+    public MemorySegment mapping() {
+        return file.segment();
+    }
+
     /** The raw bytes of a tensor of this file (read-only view of the mapping, whatever its type). */
     public MemorySegment tensorData(GgufTensorInfo info) {
         if (tensorsByName.get(info.name()) != info) {

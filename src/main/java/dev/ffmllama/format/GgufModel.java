@@ -1,5 +1,6 @@
 package dev.ffmllama.format;
 
+import java.lang.foreign.MemorySegment;
 import static dev.ffmllama.format.LlamaTensorLayout.OUTPUT;
 import static dev.ffmllama.format.LlamaTensorLayout.TOKEN_EMBEDDING;
 
@@ -122,6 +123,11 @@ public final class GgufModel implements ModelFile {
         }
         TensorChecks.checkShape(gguf.source(), name, info.shape(), expectedShape);
         return new TypedTensor(type, gguf.tensorData(info), info.shape());
+    }
+
+    @Override
+    public MemorySegment mapping() {
+        return gguf.mapping();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.ffmllama.format;
 
+import java.lang.foreign.MemorySegment;
 import static dev.ffmllama.format.LlamaTensorLayout.ATTN_K;
 import static dev.ffmllama.format.LlamaTensorLayout.ATTN_NORM;
 import static dev.ffmllama.format.LlamaTensorLayout.ATTN_OUTPUT;
@@ -181,6 +182,11 @@ public final class Llama2cCheckpoint implements ModelFile {
     }
 
     /** llama2.c checkpoints carry no vocabulary: it is a separate tokenizer file. */
+    @Override
+    public MemorySegment mapping() {
+        return file.segment();
+    }
+
     @Override
     public Optional<Vocabulary> vocabulary() {
         return Optional.empty();

@@ -1,5 +1,6 @@
 package dev.ffmllama.format;
 
+import java.lang.foreign.MemorySegment;
 import dev.ffmllama.tensor.Tensor;
 import dev.ffmllama.tensor.WeightType;
 import java.nio.file.Path;
@@ -56,6 +57,9 @@ public interface ModelFile extends AutoCloseable {
         Tensor t = tensor(name, expectedShape);
         return new TypedTensor(WeightType.F32, t.segment(), t.shape());
     }
+
+    /** The whole file as mapped (read-only); every tensor is a view inside it. Valid until {@link #close()}. */
+    MemorySegment mapping();
 
     /** The vocabulary embedded in the file (GGUF), or empty (llama2.c checkpoints). */
     Optional<Vocabulary> vocabulary();
