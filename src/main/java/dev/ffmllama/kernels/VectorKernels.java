@@ -173,9 +173,14 @@ final class VectorKernels extends JavaKernels {
 
     /** A heap copy of {@code x[row]} ({@code n} floats) in this thread's scratch array (grown, never shrunk). */
     private static float[] heapRow(MemorySegment x, long row, int n) {
+        return heapCopy(x, row * n, n);
+    }
+
+    /** A heap copy of the {@code n} floats of {@code x} from float index {@code at}, as {@link #heapRow}. */
+    private static float[] heapCopy(MemorySegment x, long at, int n) {
         float[][] holder = X_ROW.get();
         if (holder[0].length < n) holder[0] = new float[n];
-        MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, row * n * FLOAT_BYTES, holder[0], 0, n);
+        MemorySegment.copy(x, ValueLayout.JAVA_FLOAT, at * FLOAT_BYTES, holder[0], 0, n);
         return holder[0];
     }
 
@@ -360,7 +365,11 @@ final class VectorKernels extends JavaKernels {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    /** F16 weights, x on the heap: the lanes decoded as in {@link #dotF16(MemorySegment, long, MemorySegment, long, long)}. */
+    /**
+     * F16 weights, x on the heap. The lanes are decoded with integer ops: the 15 bits below the sign, shifted
+     * into a float's exponent and mantissa and multiplied by 2^112, give every finite half exactly (subnormals
+     * included); exponent 31 (inf / NaN) is blended in separately, then the sign is OR-ed back.
+     */
     private static float dotF16(MemorySegment w, int wAt, float[] x, int n) {
         int end = F.loopBound(n);
         FloatVector acc0 = FloatVector.zero(F);
@@ -398,28 +407,12 @@ final class VectorKernels extends JavaKernels {
         return sum;
     }
 
-    /**
-     * F16 lanes are decoded with integer ops: the 15 bits below the sign, shifted into a float's exponent and
-     * mantissa and multiplied by 2^112, give every finite half exactly (subnormals included); exponent 31
-     * (inf / NaN) is blended in separately, then the sign is OR-ed back. (Attention over an F16 KV cache.)
-     */
+    /** Attention over an F16 KV cache: the query head is copied to the heap, then the F16 dot above runs. */
     @Override
     protected float dotF16(MemorySegment w, long wAt, MemorySegment x, long xAt, long n) {
-        if (!TYPED_LANES_OK) return super.dotF16(w, wAt, x, xAt, n);
-        long end = F.loopBound(n);
-        FloatVector acc0 = FloatVector.zero(F);
-        for (long j = 0; j < end; j += F.length()) {
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(WEIGHT_SHORTS, w, wAt + 2 * j, ORDER)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            IntVector magnitude = h.and(0x7fff);
-            IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
-            FloatVector finite = shifted.reinterpretAsFloats().mul(0x1p112f);
-            VectorMask<Float> special = magnitude.compare(VectorOperators.GE, 0x7c00).cast(F);
-            FloatVector value = finite.blend(shifted.or(0x7f800000).reinterpretAsFloats(), special);
-            FloatVector signed = value.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16))
-                    .reinterpretAsFloats();
-            acc0 = signed.fma(FloatVector.fromMemorySegment(F, x, (xAt + j) * FLOAT_BYTES, ORDER), acc0);
+        if (!TYPED_LANES_OK || w.byteSize() > Integer.MAX_VALUE || n > Integer.MAX_VALUE) {
+            return super.dotF16(w, wAt, x, xAt, n);
         }
-        return acc0.reduceLanes(VectorOperators.ADD) + super.dotF16(w, wAt + 2 * end, x, xAt + end, n - end);
+        return dotF16(w, (int) wAt, heapCopy(x, xAt, (int) n), (int) n);
     }
 }
