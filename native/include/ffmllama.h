@@ -170,6 +170,19 @@ int ffm_attention_kv(const float *q, const void *k_cache, const void *v_cache, f
                      int64_t n_kv_heads, int64_t head_size, int64_t capacity, int32_t order,
                      int32_t type);
 
+/*
+ * ffm_attention_kv for the query heads of kv heads [kv_head_begin, kv_head_end) only: writes
+ * their columns of out and their rows of scratch, nothing else. Calls on disjoint kv-head ranges
+ * with the same arguments may run concurrently (that is how a session splits attention over its
+ * threads); together they compute exactly what one ffm_attention_kv call computes. Returns 0, or
+ * -1 (nothing written) for an unknown order or type or a range outside [0, n_kv_heads].
+ */
+int ffm_attention_kv_heads(const float *q, const void *k_cache, const void *v_cache, float *out,
+                           float *scratch, int64_t rows, int64_t pos0, int64_t n_heads,
+                           int64_t n_kv_heads, int64_t head_size, int64_t capacity,
+                           int32_t order, int32_t type, int64_t kv_head_begin,
+                           int64_t kv_head_end);
+
 #ifdef __cplusplus
 }
 #endif

@@ -79,7 +79,8 @@ FFM_INLINE void add_value(float *restrict og, const float *att, int64_t stride, 
 FFM_INLINE void attention_impl(const float *q, const void *k_cache, const void *v_cache,
                                float *out, float *scratch, int64_t rows, int64_t pos0,
                                int64_t n_heads, int64_t n_kv_heads, int64_t head_size,
-                               int64_t capacity, const int head_major, const int f16) {
+                               int64_t capacity, int64_t kv_begin, int64_t kv_end,
+                               const int head_major, const int f16) {
     const int64_t dim = n_heads * head_size;       /* one row of q / out */
     const int64_t kv_dim = n_kv_heads * head_size; /* one position of a token-major cache */
     const int64_t group = n_heads / n_kv_heads;    /* query heads sharing a kv head */
@@ -97,7 +98,7 @@ FFM_INLINE void attention_impl(const float *q, const void *k_cache, const void *
      */
     for (int64_t r = 0; r < rows; r++) {
         const int64_t n_pos = pos0 + r + 1; /* causal: positions 0 .. pos0 + r */
-        for (int64_t kvh = 0; kvh < n_kv_heads; kvh++) {
+        for (int64_t kvh = kv_begin; kvh < kv_end; kvh++) {
             const int64_t h0 = kvh * group;
             const int64_t head_at = head_major ? kvh * capacity * head_size : kvh * head_size;
             const float *qg = q + r * dim + h0 * head_size;
@@ -123,16 +124,17 @@ void FFM_VARIANT(attention)(const float *q, const float *k_cache, const float *v
                             float *out, float *scratch, int64_t rows, int64_t pos0,
                             int64_t n_heads, int64_t n_kv_heads, int64_t head_size) {
     attention_impl(q, k_cache, v_cache, out, scratch, rows, pos0, n_heads, n_kv_heads, head_size,
-                   pos0 + rows, 0, 0);
+                   pos0 + rows, 0, n_kv_heads, 0, 0);
 }
 
 int FFM_VARIANT(attention_kv)(const float *q, const void *k_cache, const void *v_cache,
                               float *out, float *scratch, int64_t rows, int64_t pos0,
                               int64_t n_heads, int64_t n_kv_heads, int64_t head_size,
-                              int64_t capacity, int32_t order, int32_t type) {
+                              int64_t capacity, int32_t order, int32_t type,
+                              int64_t kv_head_begin, int64_t kv_head_end) {
 #define FFM_ATTENTION_CASE(head_major, f16)                                                       \
     attention_impl(q, k_cache, v_cache, out, scratch, rows, pos0, n_heads, n_kv_heads, head_size, \
-                   capacity, head_major, f16)
+                   capacity, kv_head_begin, kv_head_end, head_major, f16)
     if (order == FFM_KV_TOKEN_MAJOR && type == FFM_KV_F32) FFM_ATTENTION_CASE(0, 0);
     else if (order == FFM_KV_TOKEN_MAJOR && type == FFM_KV_F16) FFM_ATTENTION_CASE(0, 1);
     else if (order == FFM_KV_HEAD_MAJOR && type == FFM_KV_F32) FFM_ATTENTION_CASE(1, 0);

@@ -192,7 +192,18 @@ FFM_API int ffm_attention_kv(const float *q, const void *k_cache, const void *v_
                              int64_t n_kv_heads, int64_t head_size, int64_t capacity,
                              int32_t order, int32_t type) {
     return kernels()->attention_kv(q, k_cache, v_cache, out, scratch, rows, pos0, n_heads,
-                                   n_kv_heads, head_size, capacity, order, type);
+                                   n_kv_heads, head_size, capacity, order, type, 0, n_kv_heads);
+}
+
+FFM_API int ffm_attention_kv_heads(const float *q, const void *k_cache, const void *v_cache,
+                                   float *out, float *scratch, int64_t rows, int64_t pos0,
+                                   int64_t n_heads, int64_t n_kv_heads, int64_t head_size,
+                                   int64_t capacity, int32_t order, int32_t type,
+                                   int64_t kv_head_begin, int64_t kv_head_end) {
+    if (kv_head_begin < 0 || kv_head_begin > kv_head_end || kv_head_end > n_kv_heads) return -1;
+    return kernels()->attention_kv(q, k_cache, v_cache, out, scratch, rows, pos0, n_heads,
+                                   n_kv_heads, head_size, capacity, order, type, kv_head_begin,
+                                   kv_head_end);
 }
 
 /* ---- ffmllama_quant.h: typed-weight linear layers ------------------------------------------- */

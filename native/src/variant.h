@@ -62,7 +62,7 @@ typedef struct ffm_kernel_table {
     int (*attention_kv)(const float *q, const void *k_cache, const void *v_cache, float *out,
                         float *scratch, int64_t rows, int64_t pos0, int64_t n_heads,
                         int64_t n_kv_heads, int64_t head_size, int64_t capacity, int32_t order,
-                        int32_t type);
+                        int32_t type, int64_t kv_head_begin, int64_t kv_head_end);
     /* ffmllama_quant.h: y[:, col_begin..col_end) of x . W^T for one weight type (quant.c) */
     ffm_typed_matmul_fn matmul_q8_0, matmul_q4_0, matmul_f16, matmul_bf16;
     /* ffmllama_quant.h: the same with Q8_0-quantized x (quant_q8act.c) */
@@ -108,7 +108,8 @@ void FFM_VARIANT(attention)(const float *q, const float *k_cache, const float *v
 int FFM_VARIANT(attention_kv)(const float *q, const void *k_cache, const void *v_cache,
                               float *out, float *scratch, int64_t rows, int64_t pos0,
                               int64_t n_heads, int64_t n_kv_heads, int64_t head_size,
-                              int64_t capacity, int32_t order, int32_t type);
+                              int64_t capacity, int32_t order, int32_t type,
+                              int64_t kv_head_begin, int64_t kv_head_end);
 void FFM_VARIANT(matmul_q8_0)(const void *w, const float *x, float *y, int64_t rows, int64_t in,
                               int64_t out, int64_t col_begin, int64_t col_end);
 void FFM_VARIANT(matmul_q4_0)(const void *w, const float *x, float *y, int64_t rows, int64_t in,

@@ -579,6 +579,23 @@ static void test_attention(int64_t rows, int64_t pos0, int64_t n_heads, int64_t 
                     expect_close(what, v, detail, out, want, rows * dim, 1e-5,
                                  1e-5 * max_abs(want, rows * dim));
                 }
+                /* the same in two kv-head ranges (as two threads would): the same result */
+                const int64_t split = n_kv_heads / 2;
+                float *parts = alloc_f(rows * dim);
+                status = ffm_attention_kv_heads(q, kc, vcc, parts, scratch, rows, pos0, n_heads, n_kv_heads,
+                                                head_size, capacity, order, type, 0, split) |
+                         ffm_attention_kv_heads(q, kc, vcc, parts, scratch, rows, pos0, n_heads, n_kv_heads,
+                                                head_size, capacity, order, type, split, n_kv_heads);
+                snprintf(what, sizeof what, "attention_kv_heads %s/%s",
+                         order == FFM_KV_HEAD_MAJOR ? "head" : "token", type == FFM_KV_F16 ? "f16" : "f32");
+                if (status != 0) {
+                    failed++;
+                    printf("FAIL %s [%s] %s: status %d\n", what, v, detail, status);
+                } else {
+                    expect_close(what, v, detail, parts, want, rows * dim, 1e-5,
+                                 1e-5 * max_abs(want, rows * dim));
+                }
+                free_f(parts);
                 free_cache(kc, type), free_cache(vcc, type);
             }
         /* unknown order / type: refused, nothing written */
@@ -586,7 +603,15 @@ static void test_attention(int64_t rows, int64_t pos0, int64_t n_heads, int64_t 
         if (ffm_attention_kv(q, k, vc, out, scratch, rows, pos0, n_heads, n_kv_heads, head_size,
                              capacity, 2, FFM_KV_F32) == -1 &&
             ffm_attention_kv(q, k, vc, out, scratch, rows, pos0, n_heads, n_kv_heads, head_size,
-                             capacity, FFM_KV_TOKEN_MAJOR, 7) == -1 && out[0] == 42.0f)
+                             capacity, FFM_KV_TOKEN_MAJOR, 7) == -1 &&
+            /* kv-head ranges outside [0, n_kv_heads] or reversed: refused */
+            ffm_attention_kv_heads(q, k, vc, out, scratch, rows, pos0, n_heads, n_kv_heads, head_size,
+                                   capacity, FFM_KV_TOKEN_MAJOR, FFM_KV_F32, -1, 1) == -1 &&
+            ffm_attention_kv_heads(q, k, vc, out, scratch, rows, pos0, n_heads, n_kv_heads, head_size,
+                                   capacity, FFM_KV_TOKEN_MAJOR, FFM_KV_F32, 0, n_kv_heads + 1) == -1 &&
+            ffm_attention_kv_heads(q, k, vc, out, scratch, rows, pos0, n_heads, n_kv_heads, head_size,
+                                   capacity, FFM_KV_TOKEN_MAJOR, FFM_KV_F32, 1, 0) == -1 &&
+            out[0] == 42.0f)
             passed++;
         else {
             failed++;

@@ -1210,5 +1210,79 @@ public class ffmllama_h extends ffmllama_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class ffm_attention_kv_heads {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            ffmllama_h.C_INT,
+            ffmllama_h.C_POINTER,
+            ffmllama_h.C_POINTER,
+            ffmllama_h.C_POINTER,
+            ffmllama_h.C_POINTER,
+            ffmllama_h.C_POINTER,
+            ffmllama_h.C_LONG,
+            ffmllama_h.C_LONG,
+            ffmllama_h.C_LONG,
+            ffmllama_h.C_LONG,
+            ffmllama_h.C_LONG,
+            ffmllama_h.C_LONG,
+            ffmllama_h.C_INT,
+            ffmllama_h.C_INT,
+            ffmllama_h.C_LONG,
+            ffmllama_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("ffm_attention_kv_heads");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int ffm_attention_kv_heads(const float *q, const void *k_cache, const void *v_cache, float *out, float *scratch, int64_t rows, int64_t pos0, int64_t n_heads, int64_t n_kv_heads, int64_t head_size, int64_t capacity, int32_t order, int32_t type, int64_t kv_head_begin, int64_t kv_head_end)
+     * }
+     */
+    public static FunctionDescriptor ffm_attention_kv_heads$descriptor() {
+        return ffm_attention_kv_heads.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int ffm_attention_kv_heads(const float *q, const void *k_cache, const void *v_cache, float *out, float *scratch, int64_t rows, int64_t pos0, int64_t n_heads, int64_t n_kv_heads, int64_t head_size, int64_t capacity, int32_t order, int32_t type, int64_t kv_head_begin, int64_t kv_head_end)
+     * }
+     */
+    public static MethodHandle ffm_attention_kv_heads$handle() {
+        return ffm_attention_kv_heads.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int ffm_attention_kv_heads(const float *q, const void *k_cache, const void *v_cache, float *out, float *scratch, int64_t rows, int64_t pos0, int64_t n_heads, int64_t n_kv_heads, int64_t head_size, int64_t capacity, int32_t order, int32_t type, int64_t kv_head_begin, int64_t kv_head_end)
+     * }
+     */
+    public static MemorySegment ffm_attention_kv_heads$address() {
+        return ffm_attention_kv_heads.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int ffm_attention_kv_heads(const float *q, const void *k_cache, const void *v_cache, float *out, float *scratch, int64_t rows, int64_t pos0, int64_t n_heads, int64_t n_kv_heads, int64_t head_size, int64_t capacity, int32_t order, int32_t type, int64_t kv_head_begin, int64_t kv_head_end)
+     * }
+     */
+    public static int ffm_attention_kv_heads(MemorySegment q, MemorySegment k_cache, MemorySegment v_cache, MemorySegment out, MemorySegment scratch, long rows, long pos0, long n_heads, long n_kv_heads, long head_size, long capacity, int order, int type, long kv_head_begin, long kv_head_end) {
+        var mh$ = ffm_attention_kv_heads.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("ffm_attention_kv_heads", q, k_cache, v_cache, out, scratch, rows, pos0, n_heads, n_kv_heads, head_size, capacity, order, type, kv_head_begin, kv_head_end);
+            }
+            return (int)mh$.invokeExact(q, k_cache, v_cache, out, scratch, rows, pos0, n_heads, n_kv_heads, head_size, capacity, order, type, kv_head_begin, kv_head_end);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
 

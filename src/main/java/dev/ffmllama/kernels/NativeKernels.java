@@ -58,6 +58,7 @@ final class NativeKernels implements Kernels {
     private final int blasThreads;
     /** Splits typed-weight (F16/BF16/Q8_0/Q4_0) matmuls over JVM threads; null for one thread. */
     private final TypedMatmulSplit typedSplit;
+    private final AttentionSplit attentionSplit;
 
     NativeKernels() {
         this(1, null);
@@ -72,6 +73,7 @@ final class NativeKernels implements Kernels {
         if (blasThreads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + blasThreads);
         this.blasThreads = blasThreads;
         this.typedSplit = pool == null || pool.threads() == 1 ? null : new TypedMatmulSplit(pool);
+        this.attentionSplit = pool == null || pool.threads() == 1 ? null : new AttentionSplit(pool);
         NativeLibrary library = NativeLibrary.load(); // throws a clear NativeLibraryException on failure
         this.blas = Blas.get();
         try {
@@ -113,8 +115,8 @@ final class NativeKernels implements Kernels {
         static final MethodHandle ADD = critical(ffmllama_h.ffm_add$address(), ffmllama_h.ffm_add$descriptor());
         static final MethodHandle ATTENTION =
                 critical(ffmllama_h.ffm_attention$address(), ffmllama_h.ffm_attention$descriptor());
-        static final MethodHandle ATTENTION_KV =
-                critical(ffmllama_h.ffm_attention_kv$address(), ffmllama_h.ffm_attention_kv$descriptor());
+        static final MethodHandle ATTENTION_KV_HEADS = critical(ffmllama_h.ffm_attention_kv_heads$address(),
+                ffmllama_h.ffm_attention_kv_heads$descriptor());
         /** Typed matmul, one x row (decode): short, critical. */
         static final MethodHandle TYPED_MATVEC = critical(ffmllama_quant_h.ffm_matmul_typed_cols$address(),
                 ffmllama_quant_h.ffm_matmul_typed_cols$descriptor());
@@ -304,14 +306,30 @@ final class NativeKernels implements Kernels {
             case TOKEN_MAJOR -> ffmllama_h.FFM_KV_TOKEN_MAJOR();
             case HEAD_MAJOR -> ffmllama_h.FFM_KV_HEAD_MAJOR();
         };
+        if (attentionSplit != null && attentionSplit.run(layout, type, q, kCache, vCache, out, scratch, rows, pos0,
+                nHeads, nKvHeads, headSize, capacity)) {
+            return;
+        }
+        attentionKvHeads(layout, type, q, kCache, vCache, out, scratch, rows, pos0, nHeads, nKvHeads, headSize,
+                capacity, 0, nKvHeads);
+    }
+
+    /** Attention for the query heads of kv heads {@code [kvFrom, kvTo)} only (one downcall). */
+    private static void attentionKvHeads(int layout, int type, MemorySegment q, MemorySegment kCache,
+                                         MemorySegment vCache, MemorySegment out, MemorySegment scratch, long rows,
+                                         long pos0, long nHeads, long nKvHeads, long headSize, long capacity,
+                                         long kvFrom, long kvTo) {
         int status;
         try {
-            status = (int) Downcalls.ATTENTION_KV.invokeExact(q, kCache, vCache, out, scratch, rows, pos0, nHeads,
-                    nKvHeads, headSize, capacity, layout, type);
+            status = (int) Downcalls.ATTENTION_KV_HEADS.invokeExact(q, kCache, vCache, out, scratch, rows, pos0,
+                    nHeads, nKvHeads, headSize, capacity, layout, type, kvFrom, kvTo);
         } catch (Throwable t) {
             throw propagate(t);
         }
-        if (status != 0) throw new IllegalStateException("the native library has no " + order + " " + kvType + " attention");
+        if (status != 0) {
+            throw new IllegalStateException("the native library has no attention for KV order " + layout + ", type "
+                    + type + ", kv heads [" + kvFrom + ", " + kvTo + ")");
+        }
     }
 
     @Override
@@ -456,6 +474,57 @@ final class NativeKernels implements Kernels {
             } else {
                 typedMatmulColumns(type, w, x, y, rows, in, out, from, to);
             }
+        }
+    }
+
+    /**
+     * Splits attention by kv heads over a {@link WorkerPool} (each share a disjoint set of query heads,
+     * output columns and score rows; one downcall each). Re-armed per call (no allocation); small calls
+     * (below {@link ParallelRanges#MIN_ATTENTION_MACS}), a single kv head, or segments the workers cannot
+     * access stay on the caller.
+     */
+    private static final class AttentionSplit implements WorkerPool.Task {
+        private final WorkerPool pool;
+        private final Thread worker;
+        private int layout, type;
+        private MemorySegment q, kCache, vCache, out, scratch;
+        private long rows, pos0, nHeads, nKvHeads, headSize, capacity;
+
+        AttentionSplit(WorkerPool pool) {
+            this.pool = pool;
+            this.worker = pool.workerThreads()[0];
+        }
+
+        boolean run(int layout, int type, MemorySegment q, MemorySegment kCache, MemorySegment vCache,
+                    MemorySegment out, MemorySegment scratch, long rows, long pos0, long nHeads, long nKvHeads,
+                    long headSize, long capacity) {
+            long positionsRead = rows * pos0 + rows * (rows + 1) / 2; // every row r reads pos0 + r + 1 positions
+            if (nKvHeads < 2 || 2 * positionsRead * nHeads * headSize < ParallelRanges.MIN_ATTENTION_MACS
+                    || !q.isAccessibleBy(worker) || !kCache.isAccessibleBy(worker) || !vCache.isAccessibleBy(worker)
+                    || !out.isAccessibleBy(worker) || !scratch.isAccessibleBy(worker)) {
+                return false;
+            }
+            this.layout = layout;
+            this.type = type;
+            this.q = q;
+            this.kCache = kCache;
+            this.vCache = vCache;
+            this.out = out;
+            this.scratch = scratch;
+            this.rows = rows;
+            this.pos0 = pos0;
+            this.nHeads = nHeads;
+            this.nKvHeads = nKvHeads;
+            this.headSize = headSize;
+            this.capacity = capacity;
+            pool.run(this, nKvHeads);
+            return true;
+        }
+
+        @Override
+        public void run(long from, long to) {
+            attentionKvHeads(layout, type, q, kCache, vCache, out, scratch, rows, pos0, nHeads, nKvHeads, headSize,
+                    capacity, from, to);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.ffmllama.kernels;
 
+import dev.ffmllama.tensor.WeightType;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -47,7 +48,7 @@ class ThreadedKernelsTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @EnumSource(value = Backend.class, names = {"VECTOR", "JAVA"})
+    @EnumSource(Backend.class)
     void attentionMatchesOneThread(Backend backend) {
         // {rows, pos0, nHeads, nKvHeads, headSize}: decode steps late in the context, a prefill, GQA
         int[][] shapes = {{1, 200, 6, 6, 48}, {1, 500, 8, 2, 64}, {32, 0, 6, 6, 48}, {1, 3, 2, 1, 8}};
@@ -59,8 +60,11 @@ class ThreadedKernelsTest {
             float[] values = TestData.random(positions * nKv * headSize, 0, 1, 3);
             float[] single = attention(backend.kernels(), q, keys, values, rows, pos0, nHeads, nKv, headSize);
             try (SessionKernels k = backend.kernels(2)) {
-                assertAgrees(backend, "attention " + java.util.Arrays.toString(s), single,
-                        attention(k.kernels(), q, keys, values, rows, pos0, nHeads, nKv, headSize));
+                float[] split = attention(k.kernels(), q, keys, values, rows, pos0, nHeads, nKv, headSize);
+                String what = "attention " + java.util.Arrays.toString(s);
+                // native: each kv head's share is the same C loop either way, so bit-identical
+                if (backend == Backend.NATIVE) assertArrayEquals(single, split, what);
+                else assertAgrees(backend, what, single, split);
             }
         }
     }
@@ -148,8 +152,9 @@ class ThreadedKernelsTest {
             int positions = pos0 + rows;
             MemorySegment out = arena.allocate((long) rows * nHeads * headSize * Float.BYTES, 64);
             MemorySegment scratch = arena.allocate((long) nHeads * positions * Float.BYTES, 64);
-            k.attention(TestData.segment(arena, q), TestData.segment(arena, keys), TestData.segment(arena, values), out,
-                    scratch, rows, pos0, nHeads, nKv, headSize);
+            // the forward pass's entry point (native splits it by kv heads, the Java backends by heads)
+            k.attention(KvOrder.TOKEN_MAJOR, WeightType.F32, TestData.segment(arena, q), TestData.segment(arena, keys),
+                    TestData.segment(arena, values), out, scratch, rows, pos0, nHeads, nKv, headSize, positions);
             return TestData.floats(out);
         }
     }
