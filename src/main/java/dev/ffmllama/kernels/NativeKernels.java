@@ -59,6 +59,14 @@ final class NativeKernels implements Kernels {
     /** Splits typed-weight (F16/BF16/Q8_0/Q4_0) matmuls over JVM threads; null for one thread. */
     private final TypedMatmulSplit typedSplit;
     private final AttentionSplit attentionSplit;
+    /**
+     * Whether this session's last linear layer ran on several OpenBLAS threads. OpenBLAS's threads spin
+     * for a while after each call, so waking our own pool for the attention that follows would put three
+     * spinning threads on two cores: measured, stories110M F32 decode at 2 threads fell from 117 to 41
+     * tok/s. Attention is split only after our own (typed) matmuls. One session is single-threaded, so a
+     * plain field.
+     */
+    private boolean blasThreadsActive;
 
     NativeKernels() {
         this(1, null);
@@ -306,7 +314,7 @@ final class NativeKernels implements Kernels {
             case TOKEN_MAJOR -> ffmllama_h.FFM_KV_TOKEN_MAJOR();
             case HEAD_MAJOR -> ffmllama_h.FFM_KV_HEAD_MAJOR();
         };
-        if (attentionSplit != null && attentionSplit.run(layout, type, q, kCache, vCache, out, scratch, rows, pos0,
+        if (attentionSplit != null && !blasThreadsActive && attentionSplit.run(layout, type, q, kCache, vCache, out, scratch, rows, pos0,
                 nHeads, nKvHeads, headSize, capacity)) {
             return;
         }
@@ -337,12 +345,14 @@ final class NativeKernels implements Kernels {
         // OpenBLAS's thread count is process-wide: sessions with different counts each set theirs
         // (a cached comparison, no downcall, when it is already in force).
         blas.useThreads(blasThreads);
+        blasThreadsActive = blasThreads > 1;
         blas.linear(w, x, y, rows, in, out);
     }
 
     @Override
     public void matmulTransposed(MemorySegment wt, MemorySegment x, MemorySegment y, long rows, long in, long out) {
         blas.useThreads(blasThreads);
+        blasThreadsActive = blasThreads > 1;
         blas.linearTransposed(wt, x, y, rows, in, out);
     }
 
@@ -353,6 +363,7 @@ final class NativeKernels implements Kernels {
             matmul(w, x, y, rows, in, out);
             return;
         }
+        blasThreadsActive = false;
         if (q8Activations && (type == WeightType.Q8_0 || type == WeightType.Q4_0)) {
             MemorySegment xq = quantizeActivations(x, rows, in);
             if (typedSplit != null && typedSplit.run(type, w, xq, y, rows, in, out, true)) return;
