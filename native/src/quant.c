@@ -255,15 +255,16 @@ FFM_INLINE float deq_one_none(const uint8_t *row, int64_t j) {
          * Prefetches never fault, so running past the end of the matrix is harmless. */          \
         enum { GROUP_STEP_##NAME = DECODE_ROWS * (BLOCK_BYTES) };                                 \
         const size_t group_bytes = DECODE_ROWS * row_bytes;                                      \
-        const size_t ahead = group_bytes * (PREFETCH_MIN_BYTES / group_bytes + 1);               \
+        const size_t ahead = group_bytes ? group_bytes * (PREFETCH_MIN_BYTES / group_bytes + 1) : 0; \
         for (; o + DECODE_ROWS <= o1; o += DECODE_ROWS) {                                        \
             const uint8_t *wr = w + (size_t)o * row_bytes;                                       \
-            const char *pf = (const char *)wr + ahead;                                           \
+            /* an address, not a pointer: it may lie past the matrix (no pointer arithmetic UB) */ \
+            const uintptr_t pf = (uintptr_t)wr + ahead;                                          \
             v16f acc_lo[DECODE_ROWS];                                                            \
             for (int p = 0; p < DECODE_ROWS; p++) acc_lo[p] = (v16f){0};                         \
             for (int64_t b = 0; b < nb; b++) {                                                   \
                 for (int off = 0; off < GROUP_STEP_##NAME; off += 64)                             \
-                    __builtin_prefetch(pf + b * GROUP_STEP_##NAME + off, 0, 3);                   \
+                    __builtin_prefetch((const void *)(pf + (uintptr_t)(b * GROUP_STEP_##NAME + off)), 0, 3); \
                 const v16f x_lo = load16(x + b * QK), x_hi = load16(x + b * QK + 16);            \
                 for (int p = 0; p < DECODE_ROWS; p++) {                                          \
                     v16f lo, hi;                                                                 \

@@ -63,7 +63,7 @@ FFM_INLINE __m256i dot_i8_maddubs(__m256i w, __m256i x) {
         const int64_t nb = in / QK;                                                              \
         const size_t w_row = (size_t)nb * (W_BYTES), x_row = (size_t)nb * Q8_BYTES;              \
         const size_t group_bytes = ROWS_AT_ONCE * w_row;                                         \
-        const size_t ahead = group_bytes * (PREFETCH_MIN_BYTES / group_bytes + 1);               \
+        const size_t ahead = group_bytes ? group_bytes * (PREFETCH_MIN_BYTES / group_bytes + 1) : 0; \
         for (int64_t o = o0; o < o1; o += ROWS_AT_ONCE) {                                        \
             const int np = o1 - o < ROWS_AT_ONCE ? (int)(o1 - o) : ROWS_AT_ONCE;                 \
             for (int64_t r = 0; r < rows; r++) {                                                 \
@@ -72,10 +72,10 @@ FFM_INLINE __m256i dot_i8_maddubs(__m256i w, __m256i x) {
                 for (int p = 0; p < ROWS_AT_ONCE; p++) acc[p] = _mm256_setzero_ps();             \
                 if (np == ROWS_AT_ONCE) {                                                        \
                     /* prefetch a later group linearly, as matvec_<type> in quant.c explains */  \
-                    const char *pf = (const char *)(w + (size_t)o * w_row) + ahead;              \
+                    const uintptr_t pf = (uintptr_t)(w + (size_t)o * w_row) + ahead; /* may pass the end */ \
                     for (int64_t b = 0; b < nb; b++) {                                           \
                         for (int off = 0; off < ROWS_AT_ONCE * (W_BYTES); off += 64)             \
-                            __builtin_prefetch(pf + b * ROWS_AT_ONCE * (W_BYTES) + off, 0, 3);   \
+                            __builtin_prefetch((const void *)(pf + (uintptr_t)(b * ROWS_AT_ONCE * (W_BYTES) + off)), 0, 3); \
                         const uint8_t *xb = xr + b * Q8_BYTES;                                   \
                         const __m256i xv = _mm256_loadu_si256((const __m256i *)(const void *)(xb + 2)); \
                         const float dx = ffm_half_to_float(ffm_load_u16(xb));                    \

@@ -162,12 +162,12 @@ final class VectorKernels extends JavaKernels {
     }
 
     // ---- matmul -------------------------------------------------------------------------------------
-    // Written for streaming speed, measured on stories110M-shaped matrices (one thread, weights from the
-    // file mapping, DotExp-style harness): the generic dot() over two native segments with long offsets
+    // Written for streaming speed. Measured on stories110M-shaped matrices in a standalone loop (one
+    // thread, weights in the file mapping): the generic dot() over two native segments with long offsets
     // streams the weights at ~13 GB/s; reading x from a float[] and indexing the weights with int
-    // arithmetic inside one loop over the rows (as llama2.java does) streams at ~31 GB/s. C2 handles the
-    // int-indexed form far better (range checks hoisted, loop unrolled). So each x row is copied once per
-    // call into a per-thread float[], and a matrix with fewer than 2^31 elements takes the int loop.
+    // arithmetic inside one loop over the rows (as llama2.java does) streams at ~31 GB/s. C2 compiles the
+    // int-indexed form far better. So each x row is copied once per call into a per-thread float[], and a
+    // matrix with fewer than 2^31 elements takes the int loop.
 
     private static final ThreadLocal<float[][]> X_ROW = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
 
