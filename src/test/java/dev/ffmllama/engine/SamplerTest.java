@@ -95,4 +95,19 @@ class SamplerTest {
         assertThrows(IllegalArgumentException.class, () -> new Sampler(4, 1f, Float.NaN, 0, 1));
         assertThrows(IllegalArgumentException.class, () -> new Sampler(4, 1f, 0.9f, -2, 1));
     }
+
+    @Test
+    void reseedRestartsTheRandomSequence() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment l = logits(arena, 1f, 1.2f, 0.9f, 1.1f, 1f, 0.8f, 1.05f);
+            Sampler sampler = new Sampler(7, 1f, 1f, 0, 42);
+            int[] first = new int[64];
+            for (int i = 0; i < first.length; i++) first[i] = sampler.sample(l, 0);
+            sampler.reseed();
+            int[] again = new int[64];
+            for (int i = 0; i < again.length; i++) again[i] = sampler.sample(l, 0);
+            assertTrue(Arrays.equals(first, again), "the same draws after reseed()");
+            assertTrue(Arrays.stream(first).distinct().count() > 1, "the draws are random, not constant");
+        }
+    }
 }
