@@ -134,8 +134,8 @@ FFM_INLINE v16f bf16x16(const uint8_t *p) {
 
 /* ---- one block of 32 weights -> two v16f (exact) ----------------------------------------------- */
 
-/* The 32 integer values of a block as floats, unscaled; the block's scale is returned. The decode
- * loop scales each block's partial dot once instead of every weight. */
+/* The 32 values of a block as floats, unscaled, and the block's scale as the result (value = raw *
+ * scale, exactly). The decode loops scale each block's partial dot once instead of every weight. */
 FFM_INLINE float raw_block_q8_0(const uint8_t *b, v16f *lo, v16f *hi) {
     *lo = i8x16_to_f(_mm_loadu_si128((const __m128i *)(const void *)(b + 2)));
     *hi = i8x16_to_f(_mm_loadu_si128((const __m128i *)(const void *)(b + 18)));
@@ -161,18 +161,6 @@ FFM_INLINE float raw_block_q4_0(const uint8_t *b, v16f *lo, v16f *hi) {
     return ffm_half_to_float(ffm_load_u16(b));
 }
 
-FFM_INLINE void deq_block_q8_0(const uint8_t *b, v16f *lo, v16f *hi) {
-    const float d = raw_block_q8_0(b, lo, hi);
-    *lo *= d;
-    *hi *= d;
-}
-
-FFM_INLINE void deq_block_q4_0(const uint8_t *b, v16f *lo, v16f *hi) {
-    const float d = raw_block_q4_0(b, lo, hi);
-    *lo *= d;
-    *hi *= d;
-}
-
 FFM_INLINE v16f half16(const uint8_t *p) {
 #if defined(__AVX512F__)
     return (v16f)_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)p));
@@ -191,23 +179,15 @@ FFM_INLINE v16f half16(const uint8_t *p) {
 #endif
 }
 
-FFM_INLINE void deq_block_f16(const uint8_t *b, v16f *lo, v16f *hi) {
+/* The float types have no block scale: 1 (the multiplications by 1.0f fold away). */
+FFM_INLINE float raw_block_f16(const uint8_t *b, v16f *lo, v16f *hi) {
     *lo = half16(b);
     *hi = half16(b + 32);
-}
-
-FFM_INLINE void deq_block_bf16(const uint8_t *b, v16f *lo, v16f *hi) {
-    *lo = bf16x16(b);
-    *hi = bf16x16(b + 32);
-}
-
-/* Unscaled forms of the float types: scale 1 (the multiplication by 1.0f folds away). */
-FFM_INLINE float raw_block_f16(const uint8_t *b, v16f *lo, v16f *hi) {
-    deq_block_f16(b, lo, hi);
     return 1.0f;
 }
 FFM_INLINE float raw_block_bf16(const uint8_t *b, v16f *lo, v16f *hi) {
-    deq_block_bf16(b, lo, hi);
+    *lo = bf16x16(b);
+    *hi = bf16x16(b + 32);
     return 1.0f;
 }
 
@@ -226,17 +206,19 @@ FFM_INLINE float deq_one_none(const uint8_t *row, int64_t j) {
 }
 
 /*
- * The kernels of one type. BLOCK_BYTES: bytes of 32 values. DEQ_BLOCK: 32 values -> 2 x v16f.
- * DEQ_ONE: one value of a tail (in % 32 != 0; only F16 / BF16 have tails).
+ * The kernels of one type. BLOCK_BYTES: bytes of 32 values. RAW_BLOCK: 32 values -> 2 x v16f,
+ * unscaled, returning the scale. DEQ_ONE: one value of a tail (in % 32 != 0; only F16 / BF16).
  * Generates matmul_cols_<NAME>(w, x, y, rows, in, out, o0, o1).
  */
-#define DEFINE_TYPED_MATMUL(NAME, BLOCK_BYTES, DEQ_BLOCK, RAW_BLOCK, DEQ_ONE)                     \
+#define DEFINE_TYPED_MATMUL(NAME, BLOCK_BYTES, RAW_BLOCK, DEQ_ONE)                                \
     /* Dequantizes values [k0, k0 + kc) of one weight row into dst (k0 a multiple of 32). */      \
     FFM_INLINE void dequant_chunk_##NAME(const uint8_t *row, int64_t k0, int64_t kc, float *dst) { \
         int64_t k = 0;                                                                           \
         for (; k + QK <= kc; k += QK) {                                                          \
             v16f lo, hi;                                                                         \
-            DEQ_BLOCK(row + (k0 + k) / QK * (BLOCK_BYTES), &lo, &hi);                            \
+            const float d = RAW_BLOCK(row + (k0 + k) / QK * (BLOCK_BYTES), &lo, &hi);            \
+            lo *= d;                                                                             \
+            hi *= d;                                                                             \
             memcpy(dst + k, &lo, sizeof lo);                                                     \
             memcpy(dst + k + 16, &hi, sizeof hi);                                                \
         }                                                                                        \
@@ -260,8 +242,8 @@ FFM_INLINE float deq_one_none(const uint8_t *row, int64_t j) {
             const uint8_t *wr = w + (size_t)o * row_bytes;                                       \
             /* an address, not a pointer: it may lie past the matrix (no pointer arithmetic UB) */ \
             const uintptr_t pf = (uintptr_t)wr + ahead;                                          \
-            v16f acc_lo[DECODE_ROWS];                                                            \
-            for (int p = 0; p < DECODE_ROWS; p++) acc_lo[p] = (v16f){0};                         \
+            v16f acc[DECODE_ROWS];                                                            \
+            for (int p = 0; p < DECODE_ROWS; p++) acc[p] = (v16f){0};                         \
             for (int64_t b = 0; b < nb; b++) {                                                   \
                 for (int off = 0; off < GROUP_STEP_##NAME; off += 64)                             \
                     __builtin_prefetch((const void *)(pf + (uintptr_t)(b * GROUP_STEP_##NAME + off)), 0, 3); \
@@ -269,11 +251,11 @@ FFM_INLINE float deq_one_none(const uint8_t *row, int64_t j) {
                 for (int p = 0; p < DECODE_ROWS; p++) {                                          \
                     v16f lo, hi;                                                                 \
                     const float d = RAW_BLOCK(wr + p * row_bytes + b * (BLOCK_BYTES), &lo, &hi); \
-                    acc_lo[p] += (lo * x_lo + hi * x_hi) * d;                                    \
+                    acc[p] += (lo * x_lo + hi * x_hi) * d;                                    \
                 }                                                                                \
             }                                                                                    \
             for (int p = 0; p < DECODE_ROWS; p++) {                                              \
-                float s = hsum16(acc_lo[p]);                                                     \
+                float s = hsum16(acc[p]);                                                     \
                 for (int64_t k = nb * QK; k < in; k++)                                           \
                     s += DEQ_ONE(wr + p * row_bytes, k) * x[k];                                  \
                 y[o + p] = s;                                                                    \
@@ -281,14 +263,13 @@ FFM_INLINE float deq_one_none(const uint8_t *row, int64_t j) {
         }                                                                                        \
         for (; o < o1; o++) {                                                                    \
             const uint8_t *wr = w + (size_t)o * row_bytes;                                       \
-            v16f acc_lo = {0}, acc_hi = {0};                                                     \
+            v16f acc = {0};                                                                      \
             for (int64_t b = 0; b < nb; b++) {                                                   \
                 v16f lo, hi;                                                                     \
-                DEQ_BLOCK(wr + b * (BLOCK_BYTES), &lo, &hi);                                     \
-                acc_lo += lo * load16(x + b * QK);                                               \
-                acc_hi += hi * load16(x + b * QK + 16);                                          \
+                const float d = RAW_BLOCK(wr + b * (BLOCK_BYTES), &lo, &hi);                     \
+                acc += (lo * load16(x + b * QK) + hi * load16(x + b * QK + 16)) * d;             \
             }                                                                                    \
-            float s = hsum16(acc_lo + acc_hi);                                                   \
+            float s = hsum16(acc);                                                               \
             for (int64_t k = nb * QK; k < in; k++) s += DEQ_ONE(wr, k) * x[k];                   \
             y[o] = s;                                                                            \
         }                                                                                        \
@@ -346,10 +327,10 @@ FFM_INLINE float deq_one_none(const uint8_t *row, int64_t j) {
             matmat_##NAME((const uint8_t *)w, row_bytes, x, y, rows, in, out, o0, o1);           \
     }
 
-DEFINE_TYPED_MATMUL(q8_0, 34, deq_block_q8_0, raw_block_q8_0, deq_one_none)
-DEFINE_TYPED_MATMUL(q4_0, 18, deq_block_q4_0, raw_block_q4_0, deq_one_none)
-DEFINE_TYPED_MATMUL(f16, 64, deq_block_f16, raw_block_f16, deq_one_f16)
-DEFINE_TYPED_MATMUL(bf16, 64, deq_block_bf16, raw_block_bf16, deq_one_bf16)
+DEFINE_TYPED_MATMUL(q8_0, 34, raw_block_q8_0, deq_one_none)
+DEFINE_TYPED_MATMUL(q4_0, 18, raw_block_q4_0, deq_one_none)
+DEFINE_TYPED_MATMUL(f16, 64, raw_block_f16, deq_one_f16)
+DEFINE_TYPED_MATMUL(bf16, 64, raw_block_bf16, deq_one_bf16)
 
 void FFM_VARIANT(matmul_q8_0)(const void *w, const float *x, float *y, int64_t rows, int64_t in,
                               int64_t out, int64_t col_begin, int64_t col_end) {

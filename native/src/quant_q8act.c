@@ -52,6 +52,11 @@ FFM_INLINE __m256i dot_i8_maddubs(__m256i w, __m256i x) {
     return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
 }
 
+/* acc + d_w * d_x * (w . x) for one block: wb the weight block, xv / dx the x block's bytes and scale. */
+#define Q8ACT_BLOCK_FMA(acc, LOAD_W, DOT, wb, xv, dx)                                              \
+    _mm256_fmadd_ps(_mm256_cvtepi32_ps(DOT(LOAD_W(wb), xv)),                                    \
+                    _mm256_set1_ps(ffm_half_to_float(ffm_load_u16(wb)) * (dx)), acc)
+
 /*
  * The kernel for one weight type and one dot: y[r, o] for every r and o in [o0, o1).
  * ROWS_AT_ONCE weight rows at a time, so each x block load serves all of them; the weight rows
@@ -79,12 +84,9 @@ FFM_INLINE __m256i dot_i8_maddubs(__m256i w, __m256i x) {
                         const uint8_t *xb = xr + b * Q8_BYTES;                                   \
                         const __m256i xv = _mm256_loadu_si256((const __m256i *)(const void *)(xb + 2)); \
                         const float dx = ffm_half_to_float(ffm_load_u16(xb));                    \
-                        for (int p = 0; p < ROWS_AT_ONCE; p++) {                                 \
-                            const uint8_t *wb = w + (size_t)(o + p) * w_row + b * (W_BYTES);     \
-                            const __m256 s = _mm256_cvtepi32_ps(DOT(LOAD_W(wb), xv));            \
-                            const __m256 d = _mm256_set1_ps(ffm_half_to_float(ffm_load_u16(wb)) * dx); \
-                            acc[p] = _mm256_fmadd_ps(s, d, acc[p]);                              \
-                        }                                                                        \
+                        for (int p = 0; p < ROWS_AT_ONCE; p++)                                   \
+                            acc[p] = Q8ACT_BLOCK_FMA(acc[p], LOAD_W, DOT,                        \
+                                                     w + (size_t)(o + p) * w_row + b * (W_BYTES), xv, dx); \
                     }                                                                            \
                 } else {                                                                         \
                     for (int p = 0; p < np; p++) {                                               \
@@ -92,10 +94,8 @@ FFM_INLINE __m256i dot_i8_maddubs(__m256i w, __m256i x) {
                             const uint8_t *xb = xr + b * Q8_BYTES;                               \
                             const __m256i xv = _mm256_loadu_si256((const __m256i *)(const void *)(xb + 2)); \
                             const float dx = ffm_half_to_float(ffm_load_u16(xb));                \
-                            const uint8_t *wb = w + (size_t)(o + p) * w_row + b * (W_BYTES);     \
-                            const __m256 s = _mm256_cvtepi32_ps(DOT(LOAD_W(wb), xv));            \
-                            const __m256 d = _mm256_set1_ps(ffm_half_to_float(ffm_load_u16(wb)) * dx); \
-                            acc[p] = _mm256_fmadd_ps(s, d, acc[p]);                              \
+                            acc[p] = Q8ACT_BLOCK_FMA(acc[p], LOAD_W, DOT,                        \
+                                                     w + (size_t)(o + p) * w_row + b * (W_BYTES), xv, dx); \
                         }                                                                        \
                     }                                                                            \
                 }                                                                                \

@@ -533,6 +533,17 @@ static void free_cache(void *cache, int type) {
     else free((uint16_t *)cache - 1);
 }
 
+/* An attention call's status is 0 and its output matches the reference (1e-5 relative). */
+static void expect_attention(const char *what, const char *variant, const char *detail, int status,
+                             const float *out, const double *want, int64_t n) {
+    if (status != 0) {
+        failed++;
+        printf("FAIL %s [%s] %s: status %d\n", what, variant, detail, status);
+    } else {
+        expect_close(what, variant, detail, out, want, n, 1e-5, 1e-5 * max_abs(want, n));
+    }
+}
+
 static void test_attention(int64_t rows, int64_t pos0, int64_t n_heads, int64_t n_kv_heads,
                            int64_t head_size) {
     const int64_t dim = n_heads * head_size, kv_dim = n_kv_heads * head_size;
@@ -572,13 +583,7 @@ static void test_attention(int64_t rows, int64_t pos0, int64_t n_heads, int64_t 
                          order == FFM_KV_HEAD_MAJOR ? "head" : "token", type == FFM_KV_F16 ? "f16" : "f32");
                 int status = ffm_attention_kv(q, kc, vcc, out, scratch, rows, pos0, n_heads, n_kv_heads,
                                               head_size, capacity, order, type);
-                if (status != 0) {
-                    failed++;
-                    printf("FAIL %s [%s] %s: status %d\n", what, v, detail, status);
-                } else {
-                    expect_close(what, v, detail, out, want, rows * dim, 1e-5,
-                                 1e-5 * max_abs(want, rows * dim));
-                }
+                expect_attention(what, v, detail, status, out, want, rows * dim);
                 /* the same in two kv-head ranges (as two threads would): the same result */
                 const int64_t split = n_kv_heads / 2;
                 float *parts = alloc_f(rows * dim);
@@ -588,13 +593,7 @@ static void test_attention(int64_t rows, int64_t pos0, int64_t n_heads, int64_t 
                                                 head_size, capacity, order, type, split, n_kv_heads);
                 snprintf(what, sizeof what, "attention_kv_heads %s/%s",
                          order == FFM_KV_HEAD_MAJOR ? "head" : "token", type == FFM_KV_F16 ? "f16" : "f32");
-                if (status != 0) {
-                    failed++;
-                    printf("FAIL %s [%s] %s: status %d\n", what, v, detail, status);
-                } else {
-                    expect_close(what, v, detail, parts, want, rows * dim, 1e-5,
-                                 1e-5 * max_abs(want, rows * dim));
-                }
+                expect_attention(what, v, detail, status, parts, want, rows * dim);
                 free_f(parts);
                 free_cache(kc, type), free_cache(vcc, type);
             }

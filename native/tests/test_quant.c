@@ -229,6 +229,21 @@ static void test_round_trips(void) {
 
 /* ---- typed matmuls ------------------------------------------------------------------------- */
 
+/* ref = x . W^T in float64 (W [out, in] row-major) and scale = sum |w x| per output (error scale). */
+static void ref_matmul(const float *w, const float *x, int64_t rows, int64_t in, int64_t out,
+                       double *ref, double *scale) {
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t o = 0; o < out; o++) {
+            double s = 0, a = 0;
+            for (int64_t k = 0; k < in; k++) {
+                s += (double)w[o * in + k] * x[r * in + k];
+                a += fabs((double)w[o * in + k] * x[r * in + k]);
+            }
+            ref[r * out + o] = s;
+            scale[r * out + o] = a;
+        }
+}
+
 static void test_matmul(const struct wtype *ty, int64_t rows, int64_t in, int64_t out) {
     const size_t nb = weight_bytes(ty, out, in);
     float *wf = alloc_f(out * in), *wd = alloc_f(out * in), *x = alloc_f(rows * in);
@@ -240,16 +255,7 @@ static void test_matmul(const struct wtype *ty, int64_t rows, int64_t in, int64_
     for (int64_t i = 0; i < rows * in; i++) x[i] = (float)(2 * urand());
     for (int64_t o = 0; o < out; o++) ty->quantize(wf + o * in, w + o * (nb / out), in);
     ty->dequantize(w, wd, out * in);
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t o = 0; o < out; o++) {
-            double s = 0, a = 0;
-            for (int64_t k = 0; k < in; k++) {
-                s += (double)wd[o * in + k] * x[r * in + k];
-                a += fabs((double)wd[o * in + k] * x[r * in + k]);
-            }
-            ref[r * out + o] = s;
-            scale[r * out + o] = a;
-        }
+    ref_matmul(wd, x, rows, in, out, ref, scale);
     char detail[96];
     snprintf(detail, sizeof detail, "%s rows=%lld in=%lld out=%lld", ty->name, (long long)rows,
              (long long)in, (long long)out);
@@ -315,16 +321,7 @@ static void test_q8act(const struct wtype *ty, int64_t rows, int64_t in, int64_t
     ty->dequantize(w, wd, out * in);
     ffm_quantize_q8_0(x, xq, rows * in);
     ffm_dequantize_q8_0(xq, xd, rows * in);
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t o = 0; o < out; o++) {
-            double s = 0, a = 0;
-            for (int64_t k = 0; k < in; k++) {
-                s += (double)wd[o * in + k] * xd[r * in + k];
-                a += fabs((double)wd[o * in + k] * xd[r * in + k]);
-            }
-            ref[r * out + o] = s;
-            scale[r * out + o] = a;
-        }
+    ref_matmul(wd, xd, rows, in, out, ref, scale);
     char detail[96];
     snprintf(detail, sizeof detail, "%s rows=%lld in=%lld out=%lld", ty->name, (long long)rows,
              (long long)in, (long long)out);

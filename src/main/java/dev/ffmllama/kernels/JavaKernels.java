@@ -213,11 +213,7 @@ class JavaKernels implements Kernels {
                 long qAt = r * qWidth + h * headSize;
                 long kvHeadAt = order.offset(0, h / headsPerKv, nKvHeads, headSize, capacity);
                 long scores = h * positions;
-                for (long t = 0; t <= last; t++) {
-                    long at = kvHeadAt + t * positionStep;
-                    float dot = f16 ? dotF16(kCache, at * 2, q, qAt, headSize) : dot(q, qAt, kCache, at, headSize);
-                    scratch.setAtIndex(JAVA_FLOAT, scores + t, dot * scoreScale);
-                }
+                scoreHead(f16, q, qAt, kCache, kvHeadAt, positionStep, last, headSize, scoreScale, scratch, scores);
                 softmaxRow(scratch, scratch, scores, scores + last + 1);
                 // out_h = sum_t p_t * v_t; the first term overwrites whatever out held.
                 long outAt = r * qWidth + h * headSize;
@@ -235,6 +231,20 @@ class JavaKernels implements Kernels {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * One head's attention scores: {@code scratch[scores + t] = q·k_t * scoreScale} for positions t = 0..last,
+     * with k_t at element {@code kvHeadAt + t * positionStep} of the cache (float32, or binary16 when {@code f16}).
+     */
+    protected void scoreHead(boolean f16, MemorySegment q, long qAt, MemorySegment kCache, long kvHeadAt,
+                             long positionStep, long last, long headSize, float scoreScale, MemorySegment scratch,
+                             long scores) {
+        for (long t = 0; t <= last; t++) {
+            long at = kvHeadAt + t * positionStep;
+            float dot = f16 ? dotF16(kCache, at * 2, q, qAt, headSize) : dot(q, qAt, kCache, at, headSize);
+            scratch.setAtIndex(JAVA_FLOAT, scores + t, dot * scoreScale);
         }
     }
 

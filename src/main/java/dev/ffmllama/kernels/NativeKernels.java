@@ -462,7 +462,7 @@ final class NativeKernels implements Kernels {
 
         boolean run(WeightType type, MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out,
                     boolean quantizedX) {
-            if (rows * in * out < ParallelRanges.MIN_MATMUL_MACS || !w.isAccessibleBy(worker)
+            if (!ParallelRanges.worthSplittingMatmul(rows, in, out) || !w.isAccessibleBy(worker)
                     || !x.isAccessibleBy(worker) || !y.isAccessibleBy(worker)) {
                 return false;
             }
@@ -509,8 +509,7 @@ final class NativeKernels implements Kernels {
         boolean run(int layout, int type, MemorySegment q, MemorySegment kCache, MemorySegment vCache,
                     MemorySegment out, MemorySegment scratch, long rows, long pos0, long nHeads, long nKvHeads,
                     long headSize, long capacity) {
-            long positionsRead = rows * pos0 + rows * (rows + 1) / 2; // every row r reads pos0 + r + 1 positions
-            if (nKvHeads < 2 || 2 * positionsRead * nHeads * headSize < ParallelRanges.MIN_ATTENTION_MACS
+            if (nKvHeads < 2 || !ParallelRanges.worthSplittingAttention(rows, pos0, nHeads, headSize)
                     || !q.isAccessibleBy(worker) || !kCache.isAccessibleBy(worker) || !vCache.isAccessibleBy(worker)
                     || !out.isAccessibleBy(worker) || !scratch.isAccessibleBy(worker)) {
                 return false;

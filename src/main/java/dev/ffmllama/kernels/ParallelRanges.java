@@ -21,48 +21,48 @@ final class ParallelRanges {
     /** A worker thread: segments it can access are accessible to all of them. */
     private final Thread worker;
     private final MatmulTask matmul;
-    private final TypedMatmulTask typedMatmul;
     private final AttentionTask attention;
 
     ParallelRanges(JavaKernels kernels, WorkerPool pool) {
         this.pool = pool;
         this.worker = pool.workerThreads()[0];
         this.matmul = new MatmulTask(kernels);
-        this.typedMatmul = new TypedMatmulTask(kernels);
         this.attention = new AttentionTask(kernels);
+    }
+
+    /** Whether a matmul of that size pays for the handoff to the pool. */
+    static boolean worthSplittingMatmul(long rows, long in, long out) {
+        return rows * in * out >= MIN_MATMUL_MACS;
+    }
+
+    /** Whether attention of that size pays for the handoff (score and weighted-sum work of every head). */
+    static boolean worthSplittingAttention(long rows, long pos0, long nHeads, long headSize) {
+        long positionsRead = rows * pos0 + rows * (rows + 1) / 2; // row r reads positions 0 .. pos0 + r
+        return 2 * positionsRead * nHeads * headSize >= MIN_ATTENTION_MACS;
     }
 
     /** Runs the matmul split over the pool and returns true, or returns false if it is too small to split. */
     boolean matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
-        return matmul(false, w, x, y, rows, in, out);
+        return matmul(WeightType.F32, false, w, x, y, rows, in, out);
     }
 
     /** {@link #matmul} for a transposed weight {@code Wᵀ [in, out]} (split the same way, by outputs). */
     boolean matmulTransposed(MemorySegment wt, MemorySegment x, MemorySegment y, long rows, long in, long out) {
-        return matmul(true, wt, x, y, rows, in, out);
-    }
-
-    private boolean matmul(boolean transposed, MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in,
-                           long out) {
-        if (rows * in * out < MIN_MATMUL_MACS || !shared(w) || !shared(x) || !shared(y)) return false;
-        MatmulTask t = matmul;
-        t.transposed = transposed;
-        t.w = w;
-        t.x = x;
-        t.y = y;
-        t.rows = rows;
-        t.in = in;
-        t.out = out;
-        pool.run(t, out);
-        return true;
+        return matmul(WeightType.F32, true, wt, x, y, rows, in, out);
     }
 
     /** The same for a matmul on F16/BF16/Q8_0/Q4_0 weights: split by outputs (whole weight rows). */
     boolean typedMatmul(WeightType type, MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in,
                         long out) {
-        if (rows * in * out < MIN_MATMUL_MACS || !shared(w) || !shared(x) || !shared(y)) return false;
-        TypedMatmulTask t = typedMatmul;
+        return matmul(type, false, w, x, y, rows, in, out);
+    }
+
+    private boolean matmul(WeightType type, boolean transposed, MemorySegment w, MemorySegment x, MemorySegment y,
+                           long rows, long in, long out) {
+        if (!worthSplittingMatmul(rows, in, out) || !shared(w) || !shared(x) || !shared(y)) return false;
+        MatmulTask t = matmul;
         t.type = type;
+        t.transposed = transposed;
         t.w = w;
         t.x = x;
         t.y = y;
@@ -77,9 +77,7 @@ final class ParallelRanges {
     boolean attention(KvOrder order, WeightType kvType, MemorySegment q, MemorySegment kCache, MemorySegment vCache,
                       MemorySegment out, MemorySegment scratch, long rows, long pos0, long nHeads, long nKvHeads,
                       long headSize, long capacity) {
-        // score and weighted-sum work: every row r reads pos0 + r + 1 positions of every head
-        long positionsRead = rows * pos0 + rows * (rows + 1) / 2;
-        if (nHeads < 2 || 2 * positionsRead * nHeads * headSize < MIN_ATTENTION_MACS) return false;
+        if (nHeads < 2 || !worthSplittingAttention(rows, pos0, nHeads, headSize)) return false;
         if (!shared(q) || !shared(kCache) || !shared(vCache) || !shared(out) || !shared(scratch)) return false;
         AttentionTask t = attention;
         t.order = order;
@@ -103,12 +101,13 @@ final class ParallelRanges {
         return s.isAccessibleBy(worker);
     }
 
-    /** One share of a matmul: the outputs {@code [from, to)}. */
+    /** One share of a matmul (F32, transposed F32 or typed weights): the outputs {@code [from, to)}. */
     private static final class MatmulTask implements WorkerPool.Task {
         private final JavaKernels kernels;
+        WeightType type;
+        boolean transposed; // w holds Wᵀ [in, out] (F32 only)
         MemorySegment w, x, y;
         long rows, in, out;
-        boolean transposed; // w holds Wᵀ [in, out]
 
         MatmulTask(JavaKernels kernels) {
             this.kernels = kernels;
@@ -117,24 +116,8 @@ final class ParallelRanges {
         @Override
         public void run(long from, long to) {
             if (transposed) kernels.matmulTransposedOutputs(w, x, y, rows, in, out, from, to);
-            else kernels.matmulOutputs(w, x, y, rows, in, out, from, to);
-        }
-    }
-
-    /** One share of a typed-weight matmul: the outputs {@code [from, to)}. */
-    private static final class TypedMatmulTask implements WorkerPool.Task {
-        private final JavaKernels kernels;
-        WeightType type;
-        MemorySegment w, x, y;
-        long rows, in, out;
-
-        TypedMatmulTask(JavaKernels kernels) {
-            this.kernels = kernels;
-        }
-
-        @Override
-        public void run(long from, long to) {
-            kernels.typedMatmulOutputs(type, w, x, y, rows, in, out, from, to);
+            else if (type == WeightType.F32) kernels.matmulOutputs(w, x, y, rows, in, out, from, to);
+            else kernels.typedMatmulOutputs(type, w, x, y, rows, in, out, from, to);
         }
     }
 

@@ -407,12 +407,20 @@ final class VectorKernels extends JavaKernels {
         return sum;
     }
 
-    /** Attention over an F16 KV cache: the query head is copied to the heap, then the F16 dot above runs. */
+    /** Over an F16 KV cache the query head is copied to the heap once, then the heap-x F16 dot above runs. */
     @Override
-    protected float dotF16(MemorySegment w, long wAt, MemorySegment x, long xAt, long n) {
-        if (!TYPED_LANES_OK || w.byteSize() > Integer.MAX_VALUE || n > Integer.MAX_VALUE) {
-            return super.dotF16(w, wAt, x, xAt, n);
+    protected void scoreHead(boolean f16, MemorySegment q, long qAt, MemorySegment kCache, long kvHeadAt,
+                             long positionStep, long last, long headSize, float scoreScale, MemorySegment scratch,
+                             long scores) {
+        if (!f16 || !TYPED_LANES_OK || kCache.byteSize() > Integer.MAX_VALUE) {
+            super.scoreHead(f16, q, qAt, kCache, kvHeadAt, positionStep, last, headSize, scoreScale, scratch, scores);
+            return;
         }
-        return dotF16(w, (int) wAt, heapCopy(x, xAt, (int) n), (int) n);
+        int n = (int) headSize;
+        float[] qh = heapCopy(q, qAt, n);
+        for (long t = 0; t <= last; t++) {
+            int at = (int) (kvHeadAt + t * positionStep);
+            scratch.setAtIndex(ValueLayout.JAVA_FLOAT, scores + t, dotF16(kCache, 2 * at, qh, n) * scoreScale);
+        }
     }
 }
