@@ -92,31 +92,54 @@ FFM_INLINE void attention_impl(const float *q, const void *k_cache, const void *
     const char *kc = (const char *)k_cache, *vc = (const char *)v_cache;
 
     /*
-     * The query heads sharing a kv head are processed together, position-major: each key and
-     * value row is fetched from the cache once per group and reused from L1 by the group's heads,
-     * instead of the whole cache being streamed once per query head.
+     * The query heads sharing a kv head are processed together: each key and value row is fetched
+     * from the cache once per group and reused from L1 by the group's heads, instead of the whole
+     * cache being streamed once per query head. Each head has its own score region.
+     *
+     * Head-major caches are walked one kv head at a time: that head's positions are one contiguous
+     * run. Token-major caches are walked position by position across all the kv heads of the share,
+     * so the cache is read front to back as one stream: walked head by head instead, every head
+     * touches a few lines of each position row (stride kv_dim), which the hardware prefetchers miss
+     * once the weight matmuls have evicted the cache from L2/L3 (stories15M on Zen 3: 8% of decode
+     * time in attention). The order of the sums per head is the same either way.
      */
     for (int64_t r = 0; r < rows; r++) {
         const int64_t n_pos = pos0 + r + 1; /* causal: positions 0 .. pos0 + r */
-        for (int64_t kvh = kv_begin; kvh < kv_end; kvh++) {
-            const int64_t h0 = kvh * group;
-            const int64_t head_at = head_major ? kvh * capacity * head_size : kvh * head_size;
-            const float *qg = q + r * dim + h0 * head_size;
-            /* each head has its own score region (heads could also run in parallel) */
-            float *att = scratch + h0 * max_positions;
-
-            for (int64_t t = 0; t < n_pos; t++)
-                score_key(qg, kc + (head_at + t * pos_step) * elem, att + t, max_positions, group,
-                          head_size, inv_sqrt, f16);
-            for (int64_t g = 0; g < group; g++)
-                ffm_softmax_row(att + g * max_positions, att + g * max_positions, n_pos);
-
-            float *restrict og = out + r * dim + h0 * head_size; /* out aliases no input */
-            for (int64_t i = 0; i < group * head_size; i++) og[i] = 0.0f;
-            for (int64_t t = 0; t < n_pos; t++)
-                add_value(og, att + t, max_positions, vc + (head_at + t * pos_step) * elem, group,
-                          head_size, f16);
+        const int64_t h_begin = kv_begin * group, h_end = kv_end * group;
+        float *restrict o_row = out + r * dim; /* out aliases no input */
+        if (head_major) {
+            for (int64_t kvh = kv_begin; kvh < kv_end; kvh++) {
+                const int64_t h0 = kvh * group, head_at = kvh * capacity * head_size;
+                const float *qg = q + r * dim + h0 * head_size;
+                float *att = scratch + h0 * max_positions;
+                for (int64_t t = 0; t < n_pos; t++)
+                    score_key(qg, kc + (head_at + t * pos_step) * elem, att + t, max_positions, group,
+                              head_size, inv_sqrt, f16);
+                for (int64_t g = 0; g < group; g++)
+                    ffm_softmax_row(att + g * max_positions, att + g * max_positions, n_pos);
+                float *restrict og = o_row + h0 * head_size;
+                for (int64_t i = 0; i < group * head_size; i++) og[i] = 0.0f;
+                for (int64_t t = 0; t < n_pos; t++)
+                    add_value(og, att + t, max_positions, vc + (head_at + t * pos_step) * elem, group,
+                              head_size, f16);
+            }
+            continue;
         }
+        for (int64_t t = 0; t < n_pos; t++)
+            for (int64_t kvh = kv_begin; kvh < kv_end; kvh++) {
+                const int64_t h0 = kvh * group;
+                score_key(q + r * dim + h0 * head_size, kc + (t * pos_step + kvh * head_size) * elem,
+                          scratch + h0 * max_positions + t, max_positions, group, head_size, inv_sqrt, f16);
+            }
+        for (int64_t h = h_begin; h < h_end; h++)
+            ffm_softmax_row(scratch + h * max_positions, scratch + h * max_positions, n_pos);
+        for (int64_t i = h_begin * head_size; i < h_end * head_size; i++) o_row[i] = 0.0f;
+        for (int64_t t = 0; t < n_pos; t++)
+            for (int64_t kvh = kv_begin; kvh < kv_end; kvh++) {
+                const int64_t h0 = kvh * group;
+                add_value(o_row + h0 * head_size, scratch + h0 * max_positions + t, max_positions,
+                          vc + (t * pos_step + kvh * head_size) * elem, group, head_size, f16);
+            }
     }
 }
 

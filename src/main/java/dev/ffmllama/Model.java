@@ -167,7 +167,7 @@ public final class Model implements AutoCloseable {
     /** A new session with its own KV cache and buffers; close it when done. */
     public Session newSession(SessionOptions options) {
         ensureOpen();
-        return new Session(this, weights, options);
+        return new Session(this, weights.arrangedFor(options.backend()), options);
     }
 
     /** Marks the start of a step that reads the weights; returns false if the model is closed or closing. */

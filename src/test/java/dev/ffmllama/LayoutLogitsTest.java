@@ -34,7 +34,7 @@ class LayoutLogitsTest {
     static final float TOLERANCE = 2e-5f;
 
     static final String[] F32_LAYOUTS = {
-        "qkv=fused", "ffn=fused", "matrix=transposed", "kv=head-major", "align=64", "hugepages=on",
+        "qkv=fused", "ffn=fused", "matrix=rows", "matrix=transposed", "kv=head-major", "align=64", "hugepages=on",
         "qkv=fused,ffn=fused", "qkv=fused,matrix=transposed", "ffn=fused,matrix=transposed,kv=head-major",
         "qkv=fused,ffn=fused,matrix=transposed,kv=head-major,align=64,hugepages=on",
     };
@@ -95,6 +95,26 @@ class LayoutLogitsTest {
         return Stream.of(TestModel.values()).flatMap(m -> Stream.of(Backend.values()).map(b -> Arguments.of(m, b)));
     }
 
+    /** matrix=auto is exactly matrix=transposed for native sessions and matrix=rows for the Java backends. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("backends")
+    void autoMatrixOrderIsEachBackendsFixedOrder(Backend backend) {
+        String same = backend == Backend.NATIVE ? "matrix=transposed" : "matrix=rows";
+        for (TestModel model : TestModel.values()) {
+            for (int batch : new int[] {64, 1}) {
+                float[] auto = logits(model, backend, batch, Layout.defaults());
+                float[] fixed = logits(model, backend, batch, Layout.parse(same));
+                // the vector backend's lane reductions differ between the interpreter and C2 (see below)
+                float tolerance = backend == Backend.VECTOR ? TOLERANCE : 0f;
+                assertTrue(maxAbsDifference(auto, fixed) <= tolerance, model + " batch " + batch + ": auto vs " + same);
+            }
+        }
+    }
+
+    static Stream<Backend> backends() {
+        return Stream.of(Backend.values());
+    }
+
     @Test
     void quantizedWeightsFuseButDoNotTranspose() {
         int[] tokens = TestModel.TINY32_GQA.tokens();
@@ -146,7 +166,8 @@ class LayoutLogitsTest {
     }
 
     /**
-     * Whether every float32 sum of the forward pass is added up in the same order as with the default layout, so
+     * Whether every float32 sum of the forward pass is added up in the same order as with the default layout
+     * ({@code matrix=auto}: transposed F32 matrices on native, rows on java and vector), so
      * the logits must be equal bit for bit: the KV-cache order, alignment and huge pages only move data; on the
      * scalar Java backend each output of a matmul is one dot product of a weight row whatever matrix holds that
      * row, so fusing changes nothing either. (OpenBLAS may block a fused GEMM differently; transposing changes
@@ -154,7 +175,7 @@ class LayoutLogitsTest {
      * of its runs are only equal to float32 rounding whatever the layout.)
      */
     private static boolean sameSummationOrder(Backend backend, Layout layout) {
-        if (backend == Backend.VECTOR || layout.matrix() == Layout.MatrixOrder.TRANSPOSED) return false;
+        if (backend == Backend.VECTOR || layout.matrix() != Layout.MatrixOrder.AUTO) return false;
         boolean fused = layout.qkv() == Layout.Fusion.FUSED || layout.ffn() == Layout.Fusion.FUSED;
         return !fused || backend == Backend.JAVA;
     }

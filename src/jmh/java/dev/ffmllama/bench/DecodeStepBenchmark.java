@@ -53,6 +53,7 @@ public class DecodeStepBenchmark {
     public int threads;
 
     private ModelFile file;
+    private Weights weights;
     private SessionKernels kernels;
     private Inference inference;
     private final int[] token = {1};
@@ -70,7 +71,10 @@ public class DecodeStepBenchmark {
         }
         file = ModelFiles.open(model);
         kernels = Backend.parse(backend).kernels(threads);
-        inference = new Inference(file.config(), new Weights(file), kernels.kernels(), POSITIONS, 1);
+        weights = new Weights(file);
+        // the weights as a session of this backend reads them (native: F32 matrices transposed, matrix=auto)
+        inference = new Inference(file.config(), weights.arrangedFor(Backend.parse(backend)), kernels.kernels(),
+                POSITIONS, 1);
     }
 
     @Benchmark
@@ -84,6 +88,7 @@ public class DecodeStepBenchmark {
     public void tearDown() {
         inference.close();
         kernels.close();
+        weights.close();
         file.close();
     }
 }

@@ -32,7 +32,7 @@ final class ModelOptions {
     String weights;
 
     @Option(names = "--layout", paramLabel = "KEY=VALUE,...",
-            description = "memory layout: qkv=separate|fused, ffn=separate|fused, matrix=rows|transposed, "
+            description = "memory layout: qkv=separate|fused, ffn=separate|fused, matrix=auto|rows|transposed, "
                     + "kv=token-major|head-major, kv-type=f32|f16, align=mapped|64, hugepages=off|on "
                     + "(default: the first of each; see docs/layouts.md)")
     String layout;

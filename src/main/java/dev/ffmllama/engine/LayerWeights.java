@@ -1,6 +1,7 @@
 package dev.ffmllama.engine;
 
 import java.util.Objects;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /**
@@ -31,5 +32,12 @@ record LayerWeights(NormWeights attnNorm, Linear wq, Linear wk, Linear wv, Linea
     Linear[] matrices() {
         return Stream.of(wq, wk, wv, wqkv, wo, ffnGate, ffnUp, ffnGateUp, ffnDown).filter(Objects::nonNull)
                 .toArray(Linear[]::new);
+    }
+
+    /** This block with every matrix replaced by {@code f} of it (norms shared; absent matrices stay absent). */
+    LayerWeights withMatrices(UnaryOperator<Linear> f) {
+        UnaryOperator<Linear> g = m -> m == null ? null : f.apply(m);
+        return new LayerWeights(attnNorm, g.apply(wq), g.apply(wk), g.apply(wv), g.apply(wqkv), g.apply(wo), ffnNorm,
+                g.apply(ffnGate), g.apply(ffnDown), g.apply(ffnUp), g.apply(ffnGateUp), postAttnNorm, postFfnNorm);
     }
 }

@@ -25,6 +25,7 @@ import dev.ffmllama.format.ModelConfig;
 import dev.ffmllama.format.ModelFile;
 import dev.ffmllama.format.NormSpec;
 import dev.ffmllama.format.TypedTensor;
+import dev.ffmllama.kernels.Backend;
 import dev.ffmllama.tensor.WeightType;
 import dev.ffmllama.layout.HugePages;
 import dev.ffmllama.layout.Layout;
@@ -41,6 +42,8 @@ import java.lang.foreign.MemorySegment;
  * <p>The weight keys of a {@link Layout} change how the matrices are held, each by a load-time copy
  * into off-heap memory these weights own (freed by {@link #close()}): fused Q/K/V and gate/up matrices,
  * transposed F32 matrices, 64-byte-aligned copies of every tensor, huge pages (see {@link Layout}).
+ * With {@code matrix=auto} (the default) the matrices stay rows here, and {@link #arrangedFor} gives native
+ * sessions a view whose F32 matrices are transposed copies, made once, when the first one asks.
  */
 public final class Weights implements AutoCloseable {
     final Linear tokenEmbedding;        // [vocab, dim], read a row at a time
@@ -56,6 +59,9 @@ public final class Weights implements AutoCloseable {
     /** Span of the tensors used in place in the mapping (for madvise), as [min address, max end). */
     private long mappedFrom = Long.MAX_VALUE, mappedTo = Long.MIN_VALUE;
     private final long hugePageBytesAdvised;
+    /** matrix=auto: the native backend's view (F32 matrices transposed), made on first use; else null. */
+    private Weights nativeView;
+    private boolean closed;
 
     /** The weights as stored; throws ModelFormatException if a tensor is missing or misshapen. */
     public Weights(ModelFile file) {
@@ -109,7 +115,7 @@ public final class Weights implements AutoCloseable {
             }
             outputNorm = file.hasTensor(OUTPUT_NORM) ? norm(OUTPUT_NORM, OUTPUT_NORM_BIAS) : null;
             boolean tied = !file.hasTensor(OUTPUT);
-            classifier = tied && layout.matrix() == Layout.MatrixOrder.ROWS ? tokenEmbedding
+            classifier = tied && layout.matrix() != Layout.MatrixOrder.TRANSPOSED ? tokenEmbedding
                     : linear(tied ? embedding : stored(OUTPUT, vocab, dim));
             hugePageBytesAdvised = layout.hugePages() && mappedFrom < mappedTo
                     ? HugePages.advise(mappedFrom, mappedTo - mappedFrom) : 0;
@@ -117,6 +123,60 @@ public final class Weights implements AutoCloseable {
             if (memory != null) memory.close();
             throw e;
         }
+    }
+
+    /**
+     * The view of {@code rows} that native sessions use under {@code matrix=auto}: every F32 matrix (the
+     * classifier too, also when it is the tied embedding) a transposed copy in memory this view owns;
+     * matrices of other types, the embedding lookup and the norms are shared with {@code rows}.
+     */
+    private Weights(Weights rows) {
+        this.file = rows.file;
+        this.convertTo = rows.convertTo;
+        this.layout = rows.layout;
+        this.memory = new OffHeapMemory(layout.hugePages());
+        try {
+            this.tokenEmbedding = rows.tokenEmbedding;
+            this.layers = new LayerWeights[rows.layers.length];
+            for (int l = 0; l < layers.length; l++) layers[l] = rows.layers[l].withMatrices(this::transposedIfF32);
+            this.outputNorm = rows.outputNorm;
+            this.classifier = transposedIfF32(rows.classifier);
+            this.hugePageBytesAdvised = 0;
+        } catch (RuntimeException | Error e) {
+            memory.close();
+            throw e;
+        }
+    }
+
+    private Linear transposedIfF32(Linear m) {
+        if (m.transposed() || m.type() != WeightType.F32) return m;
+        TypedTensor t = new TypedTensor(WeightType.F32, m.data(), new long[] {m.out(), m.in()});
+        return Linear.transposed(WeightLayouts.transpose(t, memory), m.out(), m.in());
+    }
+
+    /**
+     * The weights as {@code backend}'s sessions should read them: with {@code matrix=auto}, a native
+     * session gets the view whose F32 matrices are transposed (made on the first call, then shared by
+     * every native session; closed with these weights); otherwise, and for models without F32
+     * matrices, these weights themselves.
+     *
+     * @throws IllegalStateException if these weights are closed
+     */
+    public synchronized Weights arrangedFor(Backend backend) {
+        if (closed) throw new IllegalStateException("weights are closed");
+        if (backend != Backend.NATIVE || layout.matrix() != Layout.MatrixOrder.AUTO || !hasRowsF32Matrix()) return this;
+        if (nativeView == null) nativeView = new Weights(this);
+        return nativeView;
+    }
+
+    private boolean hasRowsF32Matrix() {
+        if (classifier.type() == WeightType.F32 && !classifier.transposed()) return true;
+        for (LayerWeights lw : layers) {
+            for (Linear m : lw.matrices()) {
+                if (m.type() == WeightType.F32 && !m.transposed()) return true;
+            }
+        }
+        return false;
     }
 
     /** A matrix in its stored type, or converted to {@code convertTo} (a copy). */
@@ -127,7 +187,7 @@ public final class Weights implements AutoCloseable {
 
     /** The layer applying {@code t}: transposed (a copy) or by rows, where the layout puts it. */
     private Linear linear(TypedTensor t) {
-        if (layout.matrix() == Layout.MatrixOrder.ROWS) return Linear.of(placed(t));
+        if (layout.matrix() != Layout.MatrixOrder.TRANSPOSED) return Linear.of(placed(t));
         if (t.type() != WeightType.F32) {
             throw new IllegalArgumentException("matrix=transposed needs F32 weights, but " + t + " is " + t.type()
                     + " (its rows are quantized blocks): use matrix=rows, or --weights f32");
@@ -177,9 +237,15 @@ public final class Weights implements AutoCloseable {
         return layers.length > 0 && layers[0].ffnGateUp() != null;
     }
 
-    /** Frees the load-time copies, if any (the mapping belongs to the {@link ModelFile}). Idempotent. */
+    /**
+     * Frees the load-time copies, if any, and the native view's (the mapping belongs to the
+     * {@link ModelFile}). Idempotent.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        if (nativeView != null) nativeView.close();
         if (memory != null) memory.close();
     }
 
