@@ -99,6 +99,35 @@ public final class Blas {
         }
     }
 
+    /**
+     * One row's linear layer restricted to the outputs {@code [from, to)}: {@code y[o] = W[o] · x} for those
+     * {@code o} only, with {@code W} as {@link #linear} ({@code [out, in]} rows) or, when {@code transposed},
+     * as {@link #linearTransposed} ({@code Wᵀ [in, out]}: a column block of it, leading dimension {@code out}).
+     * One {@code cblas_sgemv} on that block, so threads can share a matrix by output ranges.
+     *
+     * @throws IllegalArgumentException as {@link #linear}, or if {@code [from, to)} is not a non-empty part of
+     *                                  {@code [0, out)}
+     */
+    public void linearOutputs(boolean transposed, MemorySegment w, MemorySegment x, MemorySegment y, long in,
+                              long out, long from, long to) {
+        int k = blasInt("in", in);
+        int n = blasInt("out", out);
+        if (from < 0 || to > out || from >= to) {
+            throw new IllegalArgumentException("outputs [" + from + ", " + to + ") are not a part of [0, " + out + ")");
+        }
+        requireFloats("weight", w, (long) n * k);
+        requireFloats("x", x, k);
+        requireFloats("y", y, n);
+        int m = (int) (to - from);
+        MemorySegment yPart = y.asSlice(from * Float.BYTES);
+        if (transposed) {
+            cblas_h.cblas_sgemv(rowMajor, trans, k, m, 1.0f, w.asSlice(from * Float.BYTES), n, x, 1, 0.0f, yPart, 1);
+        } else {
+            cblas_h.cblas_sgemv(rowMajor, noTrans, m, k, 1.0f, w.asSlice(from * k * Float.BYTES), k, x, 1, 0.0f,
+                    yPart, 1);
+        }
+    }
+
     /** Sets the number of BLAS threads (OpenBLAS only; a no-op on other libraries). */
     public void setThreads(int threads) {
         if (threads < 1) throw new IllegalArgumentException("BLAS thread count must be >= 1, got " + threads);

@@ -51,6 +51,40 @@ class BlasTest {
         }
     }
 
+    /** An output range of W or Wᵀ writes exactly those outputs, as the whole-matrix product does. */
+    @ParameterizedTest(name = "in={0} out={1} [{2}, {3}) transposed={4}")
+    @CsvSource({"33, 17, 0, 17, false", "33, 17, 5, 12, false", "33, 17, 16, 17, true", "33, 17, 3, 9, true",
+                "1, 40, 0, 20, true", "64, 1, 0, 1, false"})
+    void outputRangesMatchTheNaiveReference(int in, int out, int from, int to, boolean transposed) {
+        Random random = new Random(17L * in + out + from);
+        float[] w = gaussian(random, out * in);
+        float[] x = gaussian(random, in);
+        float[] stored = new float[out * in]; // W [out, in] or Wᵀ [in, out]
+        for (int o = 0; o < out; o++) {
+            for (int i = 0; i < in; i++) stored[transposed ? i * out + o : o * in + i] = w[o * in + i];
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ws = arena.allocateFrom(ValueLayout.JAVA_FLOAT, stored);
+            MemorySegment xs = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
+            MemorySegment ys = arena.allocate(ValueLayout.JAVA_FLOAT, out);
+            ys.fill((byte) 0x7f);
+            blas.linearOutputs(transposed, ws, xs, ys, in, out, from, to);
+            float[] y = ys.toArray(ValueLayout.JAVA_FLOAT);
+            for (int o = 0; o < out; o++) {
+                if (o < from || o >= to) {
+                    assertEquals(Float.intBitsToFloat(0x7f7f7f7f), y[o], "output " + o + " is outside the range");
+                    continue;
+                }
+                double expected = 0;
+                for (int i = 0; i < in; i++) expected += (double) w[o * in + i] * x[i];
+                assertEquals(expected, y[o], 1e-4 * (1 + Math.abs(expected)), "output " + o);
+            }
+            assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws, xs, ys, in, out, 0, out + 1));
+            assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws, xs, ys, in, out, 3, 3));
+            assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws.asSlice(4), xs, ys, in, out, 0, 1));
+        }
+    }
+
     @Test
     void badArgumentsAreRejectedBeforeTheNativeCall() {
         try (Arena arena = Arena.ofConfined()) {
