@@ -57,8 +57,9 @@ final class NativeKernels implements Kernels {
     /** OpenBLAS threads this instance's linear layers run on (applied before each BLAS call). */
     private final int blasThreads;
     /** Splits typed-weight (F16/BF16/Q8_0/Q4_0) matmuls over JVM threads; null for one thread. */
-    private final TypedMatmulSplit typedSplit;
-    private final F32DecodeSplit f32DecodeSplit;
+    private final MatmulSplit typedSplit;
+    /** The same split for one-row F32 matmuls (OpenBLAS calls), or null (one thread, or decodeSplit=openblas). */
+    private final MatmulSplit f32DecodeSplit;
     private final AttentionSplit attentionSplit;
     /**
      * Whether this session's last linear layer ran on several OpenBLAS threads. OpenBLAS's threads spin
@@ -81,12 +82,12 @@ final class NativeKernels implements Kernels {
     NativeKernels(int blasThreads, WorkerPool pool) {
         if (blasThreads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + blasThreads);
         this.blasThreads = blasThreads;
-        this.typedSplit = pool == null || pool.threads() == 1 ? null : new TypedMatmulSplit(pool);
+        this.typedSplit = pool == null || pool.threads() == 1 ? null : new MatmulSplit(pool, null);
         this.attentionSplit = pool == null || pool.threads() == 1 ? null : new AttentionSplit(pool);
         NativeLibrary library = NativeLibrary.load(); // throws a clear NativeLibraryException on failure
         this.blas = Blas.get();
         this.f32DecodeSplit = pool == null || pool.threads() == 1 || !DECODE_SPLIT_OVER_POOL ? null
-                : new F32DecodeSplit(pool, blas);
+                : new MatmulSplit(pool, blas);
         try {
             Downcalls.initialize();
         } catch (ExceptionInInitializerError | NoClassDefFoundError e) {
@@ -346,7 +347,7 @@ final class NativeKernels implements Kernels {
     /**
      * How a multi-threaded session runs one row's F32 linear layer (decode): by default split over the
      * session's pool, each thread one single-threaded OpenBLAS {@code sgemv} on its output range
-     * ({@link F32DecodeSplit}); with {@code -Dffmllama.decodeSplit=openblas}, one call on OpenBLAS's own
+     * ({@link MatmulSplit}); with {@code -Dffmllama.decodeSplit=openblas}, one call on OpenBLAS's own
      * threads. Batches (prefill GEMMs) always use OpenBLAS's threads. Measured on stories15M, 2 threads,
      * Zen 3: 324–388 tok/s split vs 247–294 on OpenBLAS's threads (three alternating rounds).
      */
@@ -355,7 +356,7 @@ final class NativeKernels implements Kernels {
 
     @Override
     public void matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
-        if (rows == 1 && f32DecodeSplit != null && f32DecodeSplit.run(false, w, x, y, in, out)) {
+        if (rows == 1 && f32DecodeSplit != null && f32DecodeSplit.run(WeightType.F32, w, x, y, 1, in, out, false)) {
             blasThreadsActive = false;
             return;
         }
@@ -368,7 +369,7 @@ final class NativeKernels implements Kernels {
 
     @Override
     public void matmulTransposed(MemorySegment wt, MemorySegment x, MemorySegment y, long rows, long in, long out) {
-        if (rows == 1 && f32DecodeSplit != null && f32DecodeSplit.run(true, wt, x, y, in, out)) {
+        if (rows == 1 && f32DecodeSplit != null && f32DecodeSplit.runTransposed(wt, x, y, in, out)) {
             blasThreadsActive = false;
             return;
         }
@@ -462,32 +463,52 @@ final class NativeKernels implements Kernels {
     }
 
     /**
-     * Splits a typed matmul by output rows over a {@link WorkerPool}: each thread makes one downcall
-     * for its share of columns. Re-armed per call (no allocation); below
-     * {@link ParallelRanges#MIN_MATMUL_MACS} the call stays on the caller, as do segments the workers
-     * cannot access (a confined arena's).
+     * Splits a matmul by output rows over a {@link WorkerPool}: each thread makes one downcall for its share of
+     * columns. Typed weights (F16/BF16/Q8_0/Q4_0) run our C kernels. One-row F32 matmuls, given a
+     * {@link Blas}, run one single-threaded {@code cblas_sgemv} per share on its block of W (or Wᵀ): for a
+     * single row, OpenBLAS's own threads cost more than the work on small matrices, because OpenBLAS
+     * synchronizes its pool on every call (43 calls per stories15M token). Re-armed per call (no
+     * allocation); below {@link ParallelRanges#MIN_MATMUL_MACS} the call stays on the caller (or, for F32,
+     * goes to OpenBLAS's threads), as do segments the workers cannot access (a confined arena's).
      */
-    private static final class TypedMatmulSplit implements WorkerPool.Task {
+    private static final class MatmulSplit implements WorkerPool.Task {
         private final WorkerPool pool;
         private final Thread worker;
+        /** Non-null for the F32 (OpenBLAS) split. */
+        private final Blas blas;
         private WeightType type;
-        /** x is Q8_0 blocks for {@link #q8ActMatmulColumns}, else float32 for {@link #typedMatmulColumns}. */
+        /** x is Q8_0 blocks for {@link #q8ActMatmulColumns}, else float32. */
         private boolean quantizedX;
+        /** F32 only: w holds Wᵀ [in, out]. */
+        private boolean transposed;
         private MemorySegment w, x, y;
         private long rows, in, out;
 
-        TypedMatmulSplit(WorkerPool pool) {
+        MatmulSplit(WorkerPool pool, Blas blas) {
             this.pool = pool;
             this.worker = pool.workerThreads()[0];
+            this.blas = blas;
         }
 
         boolean run(WeightType type, MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out,
                     boolean quantizedX) {
+            return split(type, false, w, x, y, rows, in, out, quantizedX);
+        }
+
+        /** One row times an F32 {@code Wᵀ [in, out]}. */
+        boolean runTransposed(MemorySegment wt, MemorySegment x, MemorySegment y, long in, long out) {
+            return split(WeightType.F32, true, wt, x, y, 1, in, out, false);
+        }
+
+        private boolean split(WeightType type, boolean transposed, MemorySegment w, MemorySegment x, MemorySegment y,
+                              long rows, long in, long out, boolean quantizedX) {
             if (!ParallelRanges.worthSplittingMatmul(rows, in, out) || !w.isAccessibleBy(worker)
                     || !x.isAccessibleBy(worker) || !y.isAccessibleBy(worker)) {
                 return false;
             }
+            if (type == WeightType.F32) blas.useThreads(1); // the pool's threads are the parallelism
             this.type = type;
+            this.transposed = transposed;
             this.quantizedX = quantizedX;
             this.w = w;
             this.x = x;
@@ -501,54 +522,13 @@ final class NativeKernels implements Kernels {
 
         @Override
         public void run(long from, long to) {
-            if (quantizedX) {
+            if (type == WeightType.F32) {
+                if (from < to) blas.linearOutputs(transposed, w, x, y, in, out, from, to);
+            } else if (quantizedX) {
                 q8ActMatmulColumns(type, w, x, y, rows, in, out, from, to);
             } else {
                 typedMatmulColumns(type, w, x, y, rows, in, out, from, to);
             }
-        }
-    }
-
-    /**
-     * Splits one row's F32 linear layer by output ranges over the session's {@link WorkerPool}, each share one
-     * single-threaded {@code cblas_sgemv} on its block of W (or Wᵀ). For a single row, waking OpenBLAS's own
-     * threads costs more than the work on small matrices: it synchronizes its pool on every call, 43 calls
-     * per stories15M token. Re-armed per call (no allocation); below {@link ParallelRanges#MIN_MATMUL_MACS}
-     * or with segments the workers cannot access the call is left to OpenBLAS.
-     */
-    private static final class F32DecodeSplit implements WorkerPool.Task {
-        private final WorkerPool pool;
-        private final Thread worker;
-        private final Blas blas;
-        private boolean transposed;
-        private MemorySegment w, x, y;
-        private long in, out;
-
-        F32DecodeSplit(WorkerPool pool, Blas blas) {
-            this.pool = pool;
-            this.worker = pool.workerThreads()[0];
-            this.blas = blas;
-        }
-
-        boolean run(boolean transposed, MemorySegment w, MemorySegment x, MemorySegment y, long in, long out) {
-            if (!ParallelRanges.worthSplittingMatmul(1, in, out) || !w.isAccessibleBy(worker)
-                    || !x.isAccessibleBy(worker) || !y.isAccessibleBy(worker)) {
-                return false;
-            }
-            blas.useThreads(1);
-            this.transposed = transposed;
-            this.w = w;
-            this.x = x;
-            this.y = y;
-            this.in = in;
-            this.out = out;
-            pool.run(this, out);
-            return true;
-        }
-
-        @Override
-        public void run(long from, long to) {
-            if (from < to) blas.linearOutputs(transposed, w, x, y, in, out, from, to);
         }
     }
 
