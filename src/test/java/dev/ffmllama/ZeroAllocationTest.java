@@ -3,9 +3,14 @@ package dev.ffmllama;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ffmllama.format.NormSpec;
 import dev.ffmllama.kernels.Backend;
 import dev.ffmllama.layout.Layout;
+import dev.ffmllama.synth.SynthSpec;
+import dev.ffmllama.synth.SyntheticModel;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -41,6 +46,28 @@ class ZeroAllocationTest {
         try (Model model = Model.load(SharedData.golden("quant/tiny32-q8_0.gguf"))) {
             assertNoAllocation(model, backend, threads);
         }
+    }
+
+    /**
+     * Matrices large enough that two threads split every one-row matmul (stories260K's stay on one
+     * thread): on the native backend each share is one OpenBLAS call on a block of W or Wᵀ, which needs
+     * a pointer into the middle of the matrix; those must not cost a segment per call. The default
+     * layout and both explicit matrix orders.
+     */
+    @ParameterizedTest(name = "{0} matrix={1}")
+    @MethodSource("backendsAndMatrixOrders")
+    void decodingWithSplitMatmulsAllocatesNothing(Backend backend, String matrix, @TempDir Path dir) throws Exception {
+        Path file = dir.resolve("split.gguf");
+        // dim 256: every 256x256 projection is 64 K multiply-adds, the split threshold
+        SyntheticModel.write(new SynthSpec(256, 512, 2, 8, 4, 0, 512, NormSpec.PRE_RMSNORM, 3, 0.05, 0),
+                SharedData.model("stories260K.gguf"), file);
+        try (Model model = Model.load(file, LoadOptions.defaults().withLayout(Layout.parse("matrix=" + matrix)))) {
+            assertNoAllocation(model, backend, 2);
+        }
+    }
+
+    static Stream<Arguments> backendsAndMatrixOrders() {
+        return Stream.of(Backend.values()).flatMap(b -> Stream.of("auto", "rows", "transposed").map(m -> Arguments.of(b, m)));
     }
 
     /** Every non-default layout at once: fused views, transposed kernels, head-major F16 cache, huge pages. */

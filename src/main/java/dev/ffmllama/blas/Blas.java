@@ -24,6 +24,8 @@ import java.util.OptionalInt;
  */
 public final class Blas {
     private static Blas instance; // guarded by Blas.class
+    /** Each thread's reusable sub-views for {@link #linearOutputs} (see {@link SubViews}). */
+    private static final ThreadLocal<SubViews> SUB_VIEWS = ThreadLocal.withInitial(SubViews::new);
 
     private final Path path;
     private final boolean bundled;
@@ -103,7 +105,8 @@ public final class Blas {
      * One row's linear layer restricted to the outputs {@code [from, to)}: {@code y[o] = W[o] · x} for those
      * {@code o} only, with {@code W} as {@link #linear} ({@code [out, in]} rows) or, when {@code transposed},
      * as {@link #linearTransposed} ({@code Wᵀ [in, out]}: a column block of it, leading dimension {@code out}).
-     * One {@code cblas_sgemv} on that block, so threads can share a matrix by output ranges.
+     * One {@code cblas_sgemv} on that block, so threads can share a matrix by output ranges. The pointers into
+     * W and y come from this thread's {@link SubViews}: after the first token nothing is allocated.
      *
      * @throws IllegalArgumentException as {@link #linear}, or if {@code [from, to)} is not a non-empty part of
      *                                  {@code [0, out)}
@@ -119,13 +122,39 @@ public final class Blas {
         requireFloats("x", x, k);
         requireFloats("y", y, n);
         int m = (int) (to - from);
-        MemorySegment yPart = y.asSlice(from * Float.BYTES);
+        SubViews views = SUB_VIEWS.get();
+        MemorySegment yPart = views.at(y, from * Float.BYTES);
         if (transposed) {
-            cblas_h.cblas_sgemv(rowMajor, trans, k, m, 1.0f, w.asSlice(from * Float.BYTES), n, x, 1, 0.0f, yPart, 1);
+            cblas_h.cblas_sgemv(rowMajor, trans, k, m, 1.0f, views.at(w, from * Float.BYTES), n, x, 1, 0.0f, yPart, 1);
         } else {
-            cblas_h.cblas_sgemv(rowMajor, noTrans, m, k, 1.0f, w.asSlice(from * k * Float.BYTES), k, x, 1, 0.0f,
+            cblas_h.cblas_sgemv(rowMajor, noTrans, m, k, 1.0f, views.at(w, from * k * Float.BYTES), k, x, 1, 0.0f,
                     yPart, 1);
         }
+    }
+
+    /**
+     * One row's linear layer over the inputs {@code [from, to)} only, on a transposed weight ({@code wt} =
+     * {@code Wᵀ [in, out]}, as {@link #linearTransposed}): {@code y[o] = Σ_{i in [from, to)} Wᵀ[i, o] · x[i]}
+     * for every output {@code o}. The rows {@code [from, to)} of {@code Wᵀ} are one contiguous block, so
+     * threads that share a matrix this way each stream memory of their own; the caller adds their partial
+     * {@code y}s. One {@code cblas_sgemv}; pointers into {@code wt} and {@code x} from {@link SubViews}.
+     *
+     * @throws IllegalArgumentException as {@link #linear}, or if {@code [from, to)} is not a non-empty part of
+     *                                  {@code [0, in)}
+     */
+    public void linearInputsTransposed(MemorySegment wt, MemorySegment x, MemorySegment y, long in, long out,
+                                       long from, long to) {
+        int k = blasInt("in", in);
+        int n = blasInt("out", out);
+        if (from < 0 || to > in || from >= to) {
+            throw new IllegalArgumentException("inputs [" + from + ", " + to + ") are not a part of [0, " + in + ")");
+        }
+        requireFloats("weight", wt, (long) n * k);
+        requireFloats("x", x, k);
+        requireFloats("y", y, n);
+        SubViews views = SUB_VIEWS.get();
+        cblas_h.cblas_sgemv(rowMajor, trans, (int) (to - from), n, 1.0f, views.at(wt, from * n * Float.BYTES), n,
+                views.at(x, from * Float.BYTES), 1, 0.0f, y, 1);
     }
 
     /** Sets the number of BLAS threads (OpenBLAS only; a no-op on other libraries). */

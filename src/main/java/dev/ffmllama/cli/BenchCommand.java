@@ -166,9 +166,30 @@ final class BenchCommand implements Callable<Integer> {
             progress.done();
             PrintStream out = System.out;
             out.print(json ? BenchReport.json(results) : BenchReport.table(results));
+            if (!json) out.println(buildLine(backends));
             out.flush();
         }
         return 0;
+    }
+
+    /**
+     * What ran, under the table as llama-bench prints its build: the JDK, and for the native backend the
+     * SIMD variant of our kernels and OpenBLAS's own description of itself, whose last word is the kernel
+     * family it picked for this CPU (an {@code OPENBLAS_CORETYPE} in the environment overrides that pick).
+     */
+    static String buildLine(List<Backend> backends) {
+        StringBuilder line = new StringBuilder("build: JDK ").append(Runtime.version());
+        if (backends.contains(Backend.NATIVE)) {
+            line.append("; native kernels ").append(dev.ffmllama.nativelib.NativeLibrary.load().kernelVariant())
+                    .append("; BLAS ").append(dev.ffmllama.blas.Blas.get().config().strip());
+            String coretype = System.getenv("OPENBLAS_CORETYPE");
+            if (coretype != null && !coretype.isBlank()) line.append(" (OPENBLAS_CORETYPE=").append(coretype).append(")");
+        }
+        if (backends.contains(Backend.VECTOR)) {
+            line.append("; vector lanes ").append(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize())
+                    .append(" bits");
+        }
+        return line.toString();
     }
 
     private int benchLayouts(List<Backend> backends) {

@@ -13,7 +13,8 @@ import java.lang.foreign.MemorySegment;
 final class OffHeapMemory implements AutoCloseable {
     /** Slab size with huge pages; larger requests get a slab of their own. */
     private static final long SLAB = 16 * HugePages.SIZE;
-    private static final long ALIGNMENT = 64;
+    /** Alignment of every allocation: one cache line, and one AVX-512 vector. */
+    static final long ALIGNMENT = 64;
 
     private final Arena arena = Arena.ofShared();
     private final boolean hugePages;

@@ -463,13 +463,18 @@ final class NativeKernels implements Kernels {
     }
 
     /**
-     * Splits a matmul by output rows over a {@link WorkerPool}: each thread makes one downcall for its share of
-     * columns. Typed weights (F16/BF16/Q8_0/Q4_0) run our C kernels. One-row F32 matmuls, given a
-     * {@link Blas}, run one single-threaded {@code cblas_sgemv} per share on its block of W (or Wᵀ): for a
-     * single row, OpenBLAS's own threads cost more than the work on small matrices, because OpenBLAS
-     * synchronizes its pool on every call (43 calls per stories15M token). Re-armed per call (no
-     * allocation); below {@link ParallelRanges#MIN_MATMUL_MACS} the call stays on the caller (or, for F32,
-     * goes to OpenBLAS's threads), as do segments the workers cannot access (a confined arena's).
+     * Splits a matmul over a {@link WorkerPool}: each thread makes one downcall for its share. Typed weights
+     * (F16/BF16/Q8_0/Q4_0) run our C kernels, split by output rows. One-row F32 matmuls, given a
+     * {@link Blas}, run one single-threaded {@code cblas_sgemv} per share: for a single row, OpenBLAS's own
+     * threads cost more than the work on small matrices, because OpenBLAS synchronizes its pool on every
+     * call (43 calls per stories15M token). W's shares are its blocks of output rows, each contiguous.
+     * Wᵀ's are blocks of its <em>input</em> rows (each thread a contiguous block and a partial y, which the
+     * caller then adds): split by outputs, every thread would read a narrow column band of every row of
+     * Wᵀ, and the two interleaved strided streams ran slowest of all the splits measured (stories110M,
+     * two threads, Zen 5, the same {@code sgemv} calls alone: 67–68 tok/s by outputs, 85–99 by inputs).
+     * Re-armed per call (no allocation after the first token); below {@link ParallelRanges#MIN_MATMUL_MACS}
+     * the call stays on the caller (or, for F32, goes to OpenBLAS's threads), as do segments the workers
+     * cannot access (a confined arena's).
      */
     private static final class MatmulSplit implements WorkerPool.Task {
         private final WorkerPool pool;
@@ -481,8 +486,13 @@ final class NativeKernels implements Kernels {
         private boolean quantizedX;
         /** F32 only: w holds Wᵀ [in, out]. */
         private boolean transposed;
+        /** F32 Wᵀ only: shares are ranges of inputs, each summing into its own partial y. */
+        private boolean byInputs;
         private MemorySegment w, x, y;
         private long rows, in, out;
+        /** Shares 1.. of a split by inputs write their partial y here (share 0 writes y); grown, never shrunk. */
+        private MemorySegment[] partialSums = new MemorySegment[0];
+        private long partialCapacity;
 
         MatmulSplit(WorkerPool pool, Blas blas) {
             this.pool = pool;
@@ -495,9 +505,47 @@ final class NativeKernels implements Kernels {
             return split(type, false, w, x, y, rows, in, out, quantizedX);
         }
 
-        /** One row times an F32 {@code Wᵀ [in, out]}. */
+        /**
+         * One row times an F32 {@code Wᵀ [in, out]}, split by inputs (see the class comment) when every
+         * share gets at least {@value #MIN_INPUTS_PER_SHARE} of them, else by outputs.
+         */
         boolean runTransposed(MemorySegment wt, MemorySegment x, MemorySegment y, long in, long out) {
-            return split(WeightType.F32, true, wt, x, y, 1, in, out, false);
+            if (in < (long) MIN_INPUTS_PER_SHARE * pool.threads()) {
+                return split(WeightType.F32, true, wt, x, y, 1, in, out, false);
+            }
+            if (!ParallelRanges.worthSplittingMatmul(1, in, out) || !wt.isAccessibleBy(worker)
+                    || !x.isAccessibleBy(worker) || !y.isAccessibleBy(worker)) {
+                return false;
+            }
+            ensurePartialSums(out);
+            blas.useThreads(1); // the pool's threads are the parallelism
+            arm(WeightType.F32, true, wt, x, y, 1, in, out, false);
+            byInputs = true;
+            try {
+                pool.run(this, in);
+            } finally {
+                byInputs = false;
+            }
+            for (int s = 0; s < partialSums.length; s++) {
+                addInPlace(y, partialSums[s], out);
+            }
+            return true;
+        }
+
+        /** Inputs each share of a split by inputs gets at least (a few cache lines of x, a block of Wᵀ rows). */
+        static final int MIN_INPUTS_PER_SHARE = 16;
+
+        /** One partial y of at least {@code out} floats per worker (a one-time allocation as sizes grow). */
+        private void ensurePartialSums(long out) {
+            if (partialCapacity >= out) return;
+            long capacity = Math.max(out, 1 << 15);
+            int workers = pool.threads() - 1;
+            // automatic arena: readable by the workers, freed with this split when its session is gone
+            MemorySegment all = Arena.ofAuto().allocate(workers * capacity * Float.BYTES, 64);
+            MemorySegment[] parts = new MemorySegment[workers];
+            for (int i = 0; i < workers; i++) parts[i] = all.asSlice(i * capacity * Float.BYTES, capacity * Float.BYTES);
+            partialSums = parts;
+            partialCapacity = capacity;
         }
 
         private boolean split(WeightType type, boolean transposed, MemorySegment w, MemorySegment x, MemorySegment y,
@@ -507,6 +555,13 @@ final class NativeKernels implements Kernels {
                 return false;
             }
             if (type == WeightType.F32) blas.useThreads(1); // the pool's threads are the parallelism
+            arm(type, transposed, w, x, y, rows, in, out, quantizedX);
+            pool.run(this, out);
+            return true;
+        }
+
+        private void arm(WeightType type, boolean transposed, MemorySegment w, MemorySegment x, MemorySegment y,
+                         long rows, long in, long out, boolean quantizedX) {
             this.type = type;
             this.transposed = transposed;
             this.quantizedX = quantizedX;
@@ -516,13 +571,14 @@ final class NativeKernels implements Kernels {
             this.rows = rows;
             this.in = in;
             this.out = out;
-            pool.run(this, out);
-            return true;
         }
 
         @Override
         public void run(long from, long to) {
-            if (type == WeightType.F32) {
+            if (byInputs) {
+                int share = pool.shareStartingAt(from, in);
+                blas.linearInputsTransposed(w, x, share == 0 ? y : partialSums[share - 1], in, out, from, to);
+            } else if (type == WeightType.F32) {
                 if (from < to) blas.linearOutputs(transposed, w, x, y, in, out, from, to);
             } else if (quantizedX) {
                 q8ActMatmulColumns(type, w, x, y, rows, in, out, from, to);
@@ -579,6 +635,15 @@ final class NativeKernels implements Kernels {
         public void run(long from, long to) {
             attentionKvHeads(layout, type, q, kCache, vCache, out, scratch, rows, pos0, nHeads, nKvHeads, headSize,
                     capacity, from, to);
+        }
+    }
+
+    /** {@code y[0, n) += p[0, n)} (one critical downcall; both off-heap, at least n floats, checked by the caller). */
+    private static void addInPlace(MemorySegment y, MemorySegment p, long n) {
+        try {
+            Downcalls.ADD.invokeExact(y, p, y, n);
+        } catch (Throwable t) {
+            throw propagate(t);
         }
     }
 

@@ -92,6 +92,19 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
+    /**
+     * The number of the share (0 = the caller's) that {@link #run} over {@code [0, length)} hands the non-empty
+     * range starting at {@code from}: lets a task keep per-share results apart.
+     *
+     * @throws IllegalArgumentException if no non-empty share starts there
+     */
+    public int shareStartingAt(long from, long length) {
+        for (int s = 0; s < threads; s++) {
+            if (shareStart(s, length) == from && shareEnd(s, length) > from) return s;
+        }
+        throw new IllegalArgumentException("no share of [0, " + length + ") over " + threads + " threads starts at " + from);
+    }
+
     private long shareEnd(int share, long length) {
         // (length * (share + 1)) / threads without overflow for any realistic length (< 2^53)
         return share + 1 == threads ? length : length / threads * (share + 1) + Math.min(share + 1, length % threads);

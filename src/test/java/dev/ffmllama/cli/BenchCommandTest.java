@@ -18,13 +18,16 @@ class BenchCommandTest {
                 "--backend", "java,vector", "--repeat", "2");
         assertEquals(0, r.exitCode(), r.err());
         String[] lines = r.out().strip().split("\n");
-        assertEquals(2 + 2 * 2 * 2, lines.length, r.out()); // header, rule, 8 results
+        assertEquals(2 + 2 * 2 * 2 + 1, lines.length, r.out()); // header, rule, 8 results, build line
+        String build = lines[lines.length - 1];
+        assertTrue(build.startsWith("build: JDK " + Runtime.version() + "; vector lanes "), build);
+        assertTrue(!build.contains("BLAS"), "no native backend measured, no BLAS named: " + build);
         assertTrue(lines[0].matches("\\| model +\\| +size \\| +params \\| backend \\| threads \\| test +\\| +t/s \\| B/token \\|"),
                 lines[0]);
         Pattern row = Pattern.compile("\\| stories260K\\.bin \\| +[0-9.]+ MiB \\| +0\\.26 M \\| (java|vector) +\\| +([12]) \\| "
                 + "(pp16|tg8) +\\| +([0-9.]+) ± ([0-9.]+) \\| +([0-9]+) \\|");
         int tg = 0;
-        for (int i = 2; i < lines.length; i++) {
+        for (int i = 2; i < lines.length - 1; i++) {
             Matcher m = row.matcher(lines[i]);
             assertTrue(m.matches(), lines[i]);
             assertTrue(Double.parseDouble(m.group(4)) > 0, lines[i]);
@@ -32,6 +35,16 @@ class BenchCommandTest {
         }
         assertEquals(4, tg);
         assertTrue(r.err().contains("java t1 pp16"), "progress on stderr: " + r.err());
+    }
+
+    @Test
+    void tableNamesTheNativeKernelsAndBlasThatRan() {
+        CliRunner.Result r = CliRunner.run("bench", "--model", MODEL, "-p", "0", "-n", "4", "--backend", "native",
+                "--repeat", "1", "--no-progress");
+        assertEquals(0, r.exitCode(), r.err());
+        String[] lines = r.out().strip().split("\n");
+        String build = lines[lines.length - 1];
+        assertTrue(build.matches("build: JDK \\S+; native kernels (avx512|avx2|baseline); BLAS .*OpenBLAS.*"), build);
     }
 
     @Test

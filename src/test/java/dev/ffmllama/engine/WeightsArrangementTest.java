@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code matrix=auto}, the default: native sessions read F32 matrices transposed (a view made once, on
- * first use), the Java backends read the rows in place; other storage types are never transposed.
+ * first use), the Java backends read the rows, in place when the file has them 64-byte aligned and from
+ * aligned copies otherwise; other storage types are never transposed or copied.
  */
 class WeightsArrangementTest {
 
@@ -27,8 +28,6 @@ class WeightsArrangementTest {
         try (ModelFile file = ModelFiles.open(SharedData.model("stories260K.bin"))) {
             Weights rows = new Weights(file);
             assertEquals(Layout.MatrixOrder.AUTO, rows.layout().matrix());
-            assertSame(rows, rows.arrangedFor(Backend.VECTOR));
-            assertSame(rows, rows.arrangedFor(Backend.JAVA));
             Weights view = rows.arrangedFor(Backend.NATIVE);
             assertNotSame(rows, view);
             assertSame(view, rows.arrangedFor(Backend.NATIVE), "one view, shared by every native session");
@@ -49,8 +48,55 @@ class WeightsArrangementTest {
 
             rows.close();
             assertThrows(IllegalStateException.class, () -> rows.arrangedFor(Backend.NATIVE));
+            assertThrows(IllegalStateException.class, () -> rows.arrangedFor(Backend.VECTOR));
             rows.close(); // idempotent
         }
+    }
+
+    @Test
+    void javaSessionsGetOneViewWithAlignedCopiesOfMisalignedRows() throws IOException {
+        // a llama2.c checkpoint: a 28-byte header, so every matrix starts 28 + 4k bytes into the file
+        try (ModelFile file = ModelFiles.open(SharedData.model("stories260K.bin")); Weights rows = new Weights(file)) {
+            Weights view = rows.arrangedFor(Backend.VECTOR);
+            assertNotSame(rows, view);
+            assertSame(view, rows.arrangedFor(Backend.JAVA), "one view, shared by both Java backends");
+            int copied = 0;
+            for (int l = 0; l < rows.layers.length; l++) {
+                Linear[] before = rows.layers[l].matrices(), after = view.layers[l].matrices();
+                for (int i = 0; i < before.length; i++) {
+                    if (assertAlignedRows(before[i], after[i])) copied++;
+                }
+            }
+            assertTrue(copied > 0, "stories260K.bin has misaligned matrices");
+            assertAlignedRows(rows.classifier, view.classifier);
+            assertSame(rows.tokenEmbedding, view.tokenEmbedding, "the embedding is looked up in place");
+        }
+    }
+
+    @Test
+    void javaSessionsReadAlignedMatricesInPlace() throws IOException {
+        // align=64 makes every tensor an aligned copy at load time: nothing left to arrange for Java
+        try (ModelFile file = ModelFiles.open(SharedData.model("stories260K.bin"));
+             Weights rows = new Weights(file, null, Layout.parse("align=64"))) {
+            assertEquals(Layout.MatrixOrder.AUTO, rows.layout().matrix());
+            assertSame(rows, rows.arrangedFor(Backend.VECTOR));
+            assertSame(rows, rows.arrangedFor(Backend.JAVA));
+            assertNotSame(rows, rows.arrangedFor(Backend.NATIVE));
+        }
+    }
+
+    /** {@code after} is {@code before}'s rows, 64-byte aligned: the same matrix, or a copy; true if a copy. */
+    private static boolean assertAlignedRows(Linear before, Linear after) {
+        assertTrue(!after.transposed());
+        assertEquals(0, after.data().address() % 64, "aligned");
+        assertEquals(before.out(), after.out());
+        assertEquals(before.in(), after.in());
+        assertEquals(-1, before.data().mismatch(after.data()), "same bytes");
+        if (before.data().address() % 64 == 0) {
+            assertSame(before, after, "an aligned matrix is used in place");
+            return false;
+        }
+        return true;
     }
 
     @Test
