@@ -102,33 +102,38 @@ public final class Blas {
     }
 
     /**
-     * One row's linear layer restricted to the outputs {@code [from, to)}: {@code y[o] = W[o] · x} for those
+     * A linear layer restricted to the outputs {@code [from, to)}: {@code y[r, o] = W[o] · x[r]} for those
      * {@code o} only, with {@code W} as {@link #linear} ({@code [out, in]} rows) or, when {@code transposed},
      * as {@link #linearTransposed} ({@code Wᵀ [in, out]}: a column block of it, leading dimension {@code out}).
-     * One {@code cblas_sgemv} on that block, so threads can share a matrix by output ranges. The pointers into
-     * W and y come from this thread's {@link SubViews}: after the first token nothing is allocated.
+     * One single-threaded call on that block ({@code cblas_sgemv} for one row, {@code cblas_sgemm} for
+     * several), so threads can share a matrix by output ranges. The pointers into W and y come from this
+     * thread's {@link SubViews}: after the first call with the same operands nothing is allocated.
      *
      * @throws IllegalArgumentException as {@link #linear}, or if {@code [from, to)} is not a non-empty part of
      *                                  {@code [0, out)}
      */
-    public void linearOutputs(boolean transposed, MemorySegment w, MemorySegment x, MemorySegment y, long in,
-                              long out, long from, long to) {
+    public void linearOutputs(boolean transposed, MemorySegment w, MemorySegment x, MemorySegment y, long rows,
+                              long in, long out, long from, long to) {
+        int r = blasInt("rows", rows);
         int k = blasInt("in", in);
         int n = blasInt("out", out);
         if (from < 0 || to > out || from >= to) {
             throw new IllegalArgumentException("outputs [" + from + ", " + to + ") are not a part of [0, " + out + ")");
         }
         requireFloats("weight", w, (long) n * k);
-        requireFloats("x", x, k);
-        requireFloats("y", y, n);
+        requireFloats("x", x, (long) r * k);
+        requireFloats("y", y, (long) r * n);
         int m = (int) (to - from);
         SubViews views = SUB_VIEWS.get();
         MemorySegment yPart = views.at(y, from * Float.BYTES);
-        if (transposed) {
-            cblas_h.cblas_sgemv(rowMajor, trans, k, m, 1.0f, views.at(w, from * Float.BYTES), n, x, 1, 0.0f, yPart, 1);
+        MemorySegment wPart = views.at(w, (transposed ? from : from * k) * Float.BYTES);
+        if (r == 1) {
+            if (transposed) cblas_h.cblas_sgemv(rowMajor, trans, k, m, 1.0f, wPart, n, x, 1, 0.0f, yPart, 1);
+            else cblas_h.cblas_sgemv(rowMajor, noTrans, m, k, 1.0f, wPart, k, x, 1, 0.0f, yPart, 1);
+        } else if (transposed) {
+            cblas_h.cblas_sgemm(rowMajor, noTrans, noTrans, r, m, k, 1.0f, x, k, wPart, n, 0.0f, yPart, n);
         } else {
-            cblas_h.cblas_sgemv(rowMajor, noTrans, m, k, 1.0f, views.at(w, from * k * Float.BYTES), k, x, 1, 0.0f,
-                    yPart, 1);
+            cblas_h.cblas_sgemm(rowMajor, noTrans, trans, r, m, k, 1.0f, x, k, wPart, k, 0.0f, yPart, n);
         }
     }
 

@@ -58,15 +58,15 @@ final class NativeKernels implements Kernels {
     private final int blasThreads;
     /** Splits typed-weight (F16/BF16/Q8_0/Q4_0) matmuls over JVM threads; null for one thread. */
     private final MatmulSplit typedSplit;
-    /** The same split for one-row F32 matmuls (OpenBLAS calls), or null (one thread, or decodeSplit=openblas). */
-    private final MatmulSplit f32DecodeSplit;
+    /** The same split for F32 matmuls (single-threaded OpenBLAS calls), or null (one thread, or f32Threads=openblas). */
+    private final MatmulSplit f32Split;
     private final AttentionSplit attentionSplit;
     /**
-     * Whether this session's last linear layer ran on several OpenBLAS threads. OpenBLAS's threads spin
-     * for a while after each call, so waking our own pool for the attention that follows would put three
-     * spinning threads on two cores: measured, stories110M F32 decode at 2 threads fell from 117 to 41
-     * tok/s. Attention is split only after our own (typed) matmuls. One session is single-threaded, so a
-     * plain field.
+     * Whether this session's last linear layer ran on several OpenBLAS threads (only with
+     * {@code f32Threads=openblas}). OpenBLAS's threads spin for a while after each call, so waking our own
+     * pool for the attention that follows would put three spinning threads on two cores: measured,
+     * stories110M F32 decode at 2 threads fell from 117 to 41 tok/s. Attention is split only after
+     * matmuls that ran on our pool. One session is single-threaded, so a plain field.
      */
     private boolean blasThreadsActive;
 
@@ -86,7 +86,7 @@ final class NativeKernels implements Kernels {
         this.attentionSplit = pool == null || pool.threads() == 1 ? null : new AttentionSplit(pool);
         NativeLibrary library = NativeLibrary.load(); // throws a clear NativeLibraryException on failure
         this.blas = Blas.get();
-        this.f32DecodeSplit = pool == null || pool.threads() == 1 || !DECODE_SPLIT_OVER_POOL ? null
+        this.f32Split = pool == null || pool.threads() == 1 || !F32_THREADS_FROM_POOL ? null
                 : new MatmulSplit(pool, blas);
         try {
             Downcalls.initialize();
@@ -345,18 +345,25 @@ final class NativeKernels implements Kernels {
     }
 
     /**
-     * How a multi-threaded session runs one row's F32 linear layer (decode): by default split over the
-     * session's pool, each thread one single-threaded OpenBLAS {@code sgemv} on its output range
-     * ({@link MatmulSplit}); with {@code -Dffmllama.decodeSplit=openblas}, one call on OpenBLAS's own
-     * threads. Batches (prefill GEMMs) always use OpenBLAS's threads. Measured on stories15M, 2 threads,
-     * Zen 3: 324–388 tok/s split vs 247–294 on OpenBLAS's threads (three alternating rounds).
+     * Where a multi-threaded session's F32 linear layers get their threads. By default from the session's
+     * pool ({@link MatmulSplit}): each thread makes one single-threaded OpenBLAS call on its share — for
+     * one row (decode) an {@code sgemv}, for a batch (prefill) an {@code sgemm} on a block of output
+     * columns. With {@code -Dffmllama.f32Threads=openblas}, one call on OpenBLAS's own threads instead.
+     * OpenBLAS synchronizes its pool on every call, which small matrices cannot pay for. Measured on Zen 5,
+     * alternating runs under quiet-run, 2 threads: stories15M decode 851–903 → 971–1027 tok/s (with the
+     * split by inputs), pp128 6640–9106 → 9938–11161; stories110M pp128 952–1119 → 1101–1210. Zen 3, decode
+     * only: stories15M 247–294 → 324–388.
      */
-    static final boolean DECODE_SPLIT_OVER_POOL =
-            !"openblas".equals(System.getProperty("ffmllama.decodeSplit", "pool"));
+    static final boolean F32_THREADS_FROM_POOL =
+            !"openblas".equals(System.getProperty("ffmllama.f32Threads", "pool"));
 
     @Override
     public void matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
-        if (rows == 1 && f32DecodeSplit != null && f32DecodeSplit.run(WeightType.F32, w, x, y, 1, in, out, false)) {
+        if (f32Split != null) {
+            if (!f32Split.run(WeightType.F32, w, x, y, rows, in, out, false)) {
+                blas.useThreads(1); // too small to split: the caller alone
+                blas.linear(w, x, y, rows, in, out);
+            }
             blasThreadsActive = false;
             return;
         }
@@ -369,7 +376,13 @@ final class NativeKernels implements Kernels {
 
     @Override
     public void matmulTransposed(MemorySegment wt, MemorySegment x, MemorySegment y, long rows, long in, long out) {
-        if (rows == 1 && f32DecodeSplit != null && f32DecodeSplit.runTransposed(wt, x, y, in, out)) {
+        if (f32Split != null) {
+            boolean split = rows == 1 ? f32Split.runTransposed(wt, x, y, in, out)
+                    : f32Split.runOutputs(wt, x, y, rows, in, out);
+            if (!split) {
+                blas.useThreads(1);
+                blas.linearTransposed(wt, x, y, rows, in, out);
+            }
             blasThreadsActive = false;
             return;
         }
@@ -464,17 +477,18 @@ final class NativeKernels implements Kernels {
 
     /**
      * Splits a matmul over a {@link WorkerPool}: each thread makes one downcall for its share. Typed weights
-     * (F16/BF16/Q8_0/Q4_0) run our C kernels, split by output rows. One-row F32 matmuls, given a
-     * {@link Blas}, run one single-threaded {@code cblas_sgemv} per share: for a single row, OpenBLAS's own
-     * threads cost more than the work on small matrices, because OpenBLAS synchronizes its pool on every
-     * call (43 calls per stories15M token). W's shares are its blocks of output rows, each contiguous.
-     * Wᵀ's are blocks of its <em>input</em> rows (each thread a contiguous block and a partial y, which the
-     * caller then adds): split by outputs, every thread would read a narrow column band of every row of
-     * Wᵀ, and the two interleaved strided streams ran slowest of all the splits measured (stories110M,
-     * two threads, Zen 5, the same {@code sgemv} calls alone: 67–68 tok/s by outputs, 85–99 by inputs).
-     * Re-armed per call (no allocation after the first token); below {@link ParallelRanges#MIN_MATMUL_MACS}
-     * the call stays on the caller (or, for F32, goes to OpenBLAS's threads), as do segments the workers
-     * cannot access (a confined arena's).
+     * (F16/BF16/Q8_0/Q4_0) run our C kernels, split by output rows. F32 matmuls, given a {@link Blas}, run
+     * one single-threaded OpenBLAS call per share ({@code sgemv} for one row, {@code sgemm} for several):
+     * OpenBLAS's own threads cost more than the work on small matrices, because OpenBLAS synchronizes its
+     * pool on every call (43 calls per stories15M token). W's shares are its blocks of output rows, each
+     * contiguous. For one row, Wᵀ's shares are blocks of its <em>input</em> rows (each thread a contiguous
+     * block and a partial y, which the caller then adds): split by outputs, every thread would read a
+     * narrow column band of every row of Wᵀ, and the two interleaved strided streams ran slowest of all the
+     * splits measured (stories110M, two threads, Zen 5, the same {@code sgemv} calls alone: 67–68 tok/s by
+     * outputs, 85–99 by inputs). A batch times Wᵀ is split by output columns: {@code sgemm} packs its
+     * operands into blocks anyway. Re-armed per call (no allocation after the first token); below
+     * {@link ParallelRanges#MIN_MATMUL_MACS} the call stays on the caller, as do segments the workers cannot
+     * access (a confined arena's).
      */
     private static final class MatmulSplit implements WorkerPool.Task {
         private final WorkerPool pool;
@@ -532,6 +546,11 @@ final class NativeKernels implements Kernels {
             return true;
         }
 
+        /** Several rows times an F32 {@code Wᵀ [in, out]}, split by outputs (one {@code sgemm} per column block of Wᵀ). */
+        boolean runOutputs(MemorySegment wt, MemorySegment x, MemorySegment y, long rows, long in, long out) {
+            return split(WeightType.F32, true, wt, x, y, rows, in, out, false);
+        }
+
         /** Inputs each share of a split by inputs gets at least (a few cache lines of x, a block of Wᵀ rows). */
         static final int MIN_INPUTS_PER_SHARE = 16;
 
@@ -579,7 +598,7 @@ final class NativeKernels implements Kernels {
                 int share = pool.shareStartingAt(from, in);
                 blas.linearInputsTransposed(w, x, share == 0 ? y : partialSums[share - 1], in, out, from, to);
             } else if (type == WeightType.F32) {
-                if (from < to) blas.linearOutputs(transposed, w, x, y, in, out, from, to);
+                if (from < to) blas.linearOutputs(transposed, w, x, y, rows, in, out, from, to);
             } else if (quantizedX) {
                 q8ActMatmulColumns(type, w, x, y, rows, in, out, from, to);
             } else {

@@ -68,7 +68,7 @@ class BlasTest {
             MemorySegment xs = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
             MemorySegment ys = arena.allocate(ValueLayout.JAVA_FLOAT, out);
             ys.fill((byte) 0x7f);
-            blas.linearOutputs(transposed, ws, xs, ys, in, out, from, to);
+            blas.linearOutputs(transposed, ws, xs, ys, 1, in, out, from, to);
             float[] y = ys.toArray(ValueLayout.JAVA_FLOAT);
             for (int o = 0; o < out; o++) {
                 if (o < from || o >= to) {
@@ -79,9 +79,9 @@ class BlasTest {
                 for (int i = 0; i < in; i++) expected += (double) w[o * in + i] * x[i];
                 assertEquals(expected, y[o], 1e-4 * (1 + Math.abs(expected)), "output " + o);
             }
-            assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws, xs, ys, in, out, 0, out + 1));
-            assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws, xs, ys, in, out, 3, 3));
-            assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws.asSlice(4), xs, ys, in, out, 0, 1));
+            assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws, xs, ys, 1, in, out, 0, out + 1));
+            assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws, xs, ys, 1, in, out, 3, 3));
+            assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws.asSlice(4), xs, ys, 1, in, out, 0, 1));
         }
     }
 

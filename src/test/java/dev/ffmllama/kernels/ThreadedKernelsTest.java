@@ -138,6 +138,56 @@ class ThreadedKernelsTest {
         else TestData.assertClose(what, Reference.toDouble(expected), got, 1e-5, 1e-5);
     }
 
+    /**
+     * Wᵀ-stored weights: one row is split by inputs on native (partial sums added afterwards), a batch by
+     * output columns; both agree with one thread and with the float64 product.
+     */
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Backend.class)
+    void transposedMatmulMatchesOneThread(Backend backend) {
+        // below and above the split threshold; in = 40 gives 3 threads fewer than 16 inputs each (split by
+        // outputs instead); odd sizes so the shares differ in length
+        int[][] shapes = {{1, 64, 64}, {1, 40, 2049}, {1, 288, 288}, {1, 771, 300}, {1, 768, 32000}, {3, 300, 513},
+                {16, 288, 768}};
+        for (int[] s : shapes) {
+            int rows = s[0], in = s[1], out = s[2];
+            float[] wt = TestData.random(in * out, 0, 1, out + 3 * in); // Wᵀ [in, out]
+            float[] x = TestData.random(rows * in, 0, 1, rows + 1);
+            double[] exact = new double[rows * out];
+            for (int r = 0; r < rows; r++) {
+                for (int o = 0; o < out; o++) {
+                    double sum = 0;
+                    for (int i = 0; i < in; i++) sum += (double) x[r * in + i] * wt[i * out + o];
+                    exact[r * out + o] = sum;
+                }
+            }
+            // float32 sums of `in` products of N(0, 1) values: the rounding error grows with in (and the
+            // Java backends accumulate in one order, OpenBLAS in blocks)
+            double atol = 2e-7 * in;
+            float[] single = matmulTransposed(backend.kernels(), wt, x, rows, in, out);
+            TestData.assertClose("matmulT " + rows + "x" + in + "x" + out + " t1", exact, single, 1e-4, atol);
+            for (int threads : new int[] {2, 3}) {
+                try (SessionKernels k = backend.kernels(threads)) {
+                    float[] split = matmulTransposed(k.kernels(), wt, x, rows, in, out);
+                    String what = "matmulT " + rows + "x" + in + "x" + out + " t" + threads;
+                    TestData.assertClose(what, exact, split, 1e-4, atol);
+                    TestData.assertClose(what + " vs t1", Reference.toDouble(single), split, 1e-4, atol);
+                    // the same session again: reused partial sums and pointers give the same result
+                    assertArrayEquals(split, matmulTransposed(k.kernels(), wt, x, rows, in, out), what + " repeated");
+                }
+            }
+        }
+    }
+
+    private static float[] matmulTransposed(Kernels k, float[] wt, float[] x, int rows, int in, int out) {
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment y = arena.allocate((long) rows * out * Float.BYTES, 64);
+            y.fill((byte) 0x7f); // stale values must not leak into the result
+            k.matmulTransposed(TestData.segment(arena, wt), TestData.segment(arena, x), y, rows, in, out);
+            return TestData.floats(y);
+        }
+    }
+
     private static float[] matmul(Kernels k, float[] w, float[] x, int rows, int in, int out) {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment y = arena.allocate((long) rows * out * Float.BYTES, 64);
