@@ -17,7 +17,7 @@ import java.lang.foreign.MemorySegment;
  */
 final class SubViews {
     private static final int INITIAL_CAPACITY = 256;
-    private static final int MAX_CAPACITY = 1 << 16;
+    private static final int MAX_CAPACITY = 1 << 14;
 
     private MemorySegment[] bases = new MemorySegment[INITIAL_CAPACITY];
     private long[] offsets = new long[INITIAL_CAPACITY];

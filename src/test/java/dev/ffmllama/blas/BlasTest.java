@@ -51,14 +51,15 @@ class BlasTest {
         }
     }
 
-    /** An output range of W or Wᵀ writes exactly those outputs, as the whole-matrix product does. */
-    @ParameterizedTest(name = "in={0} out={1} [{2}, {3}) transposed={4}")
-    @CsvSource({"33, 17, 0, 17, false", "33, 17, 5, 12, false", "33, 17, 16, 17, true", "33, 17, 3, 9, true",
-                "1, 40, 0, 20, true", "64, 1, 0, 1, false"})
-    void outputRangesMatchTheNaiveReference(int in, int out, int from, int to, boolean transposed) {
+    /** An output range of W or Wᵀ writes exactly those outputs, as the whole-matrix product does (one row and a batch). */
+    @ParameterizedTest(name = "rows={5} in={0} out={1} [{2}, {3}) transposed={4}")
+    @CsvSource({"33, 17, 0, 17, false, 1", "33, 17, 5, 12, false, 1", "33, 17, 16, 17, true, 1", "33, 17, 3, 9, true, 1",
+                "1, 40, 0, 20, true, 1", "64, 1, 0, 1, false, 1", "33, 17, 5, 12, false, 3", "33, 17, 3, 9, true, 3",
+                "70, 130, 64, 130, true, 7"})
+    void outputRangesMatchTheNaiveReference(int in, int out, int from, int to, boolean transposed, int rows) {
         Random random = new Random(17L * in + out + from);
         float[] w = gaussian(random, out * in);
-        float[] x = gaussian(random, in);
+        float[] x = gaussian(random, rows * in);
         float[] stored = new float[out * in]; // W [out, in] or Wᵀ [in, out]
         for (int o = 0; o < out; o++) {
             for (int i = 0; i < in; i++) stored[transposed ? i * out + o : o * in + i] = w[o * in + i];
@@ -66,22 +67,64 @@ class BlasTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ws = arena.allocateFrom(ValueLayout.JAVA_FLOAT, stored);
             MemorySegment xs = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
-            MemorySegment ys = arena.allocate(ValueLayout.JAVA_FLOAT, out);
+            MemorySegment ys = arena.allocate(ValueLayout.JAVA_FLOAT, (long) rows * out);
             ys.fill((byte) 0x7f);
-            blas.linearOutputs(transposed, ws, xs, ys, 1, in, out, from, to);
+            blas.linearOutputs(transposed, ws, xs, ys, rows, in, out, from, to);
             float[] y = ys.toArray(ValueLayout.JAVA_FLOAT);
-            for (int o = 0; o < out; o++) {
-                if (o < from || o >= to) {
-                    assertEquals(Float.intBitsToFloat(0x7f7f7f7f), y[o], "output " + o + " is outside the range");
-                    continue;
+            for (int r = 0; r < rows; r++) {
+                for (int o = 0; o < out; o++) {
+                    float got = y[r * out + o];
+                    if (o < from || o >= to) {
+                        assertEquals(Float.intBitsToFloat(0x7f7f7f7f), got, "output " + r + "," + o + " is outside the range");
+                        continue;
+                    }
+                    double expected = 0;
+                    for (int i = 0; i < in; i++) expected += (double) w[o * in + i] * x[r * in + i];
+                    assertEquals(expected, got, 1e-4 * (1 + Math.abs(expected)), "output " + r + "," + o);
                 }
-                double expected = 0;
-                for (int i = 0; i < in; i++) expected += (double) w[o * in + i] * x[i];
-                assertEquals(expected, y[o], 1e-4 * (1 + Math.abs(expected)), "output " + o);
             }
             assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws, xs, ys, 1, in, out, 0, out + 1));
             assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws, xs, ys, 1, in, out, 3, 3));
             assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws.asSlice(4), xs, ys, 1, in, out, 0, 1));
+        }
+    }
+
+    /** A block of Wᵀ's input rows gives that block's partial products; the blocks' partials add up to W·x. */
+    @ParameterizedTest(name = "in={0} out={1} split at {2}")
+    @CsvSource({"33, 17, 16", "768, 300, 384", "5, 1, 1", "64, 2049, 63"})
+    void inputBlocksOfTheTransposedWeightAddUpToTheProduct(int in, int out, int split) {
+        Random random = new Random(31L * in + out);
+        float[] w = gaussian(random, out * in);
+        float[] x = gaussian(random, in);
+        float[] wt = new float[in * out];
+        for (int o = 0; o < out; o++) {
+            for (int i = 0; i < in; i++) wt[i * out + o] = w[o * in + i];
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment ws = arena.allocateFrom(ValueLayout.JAVA_FLOAT, wt);
+            MemorySegment xs = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
+            MemorySegment lo = arena.allocate(ValueLayout.JAVA_FLOAT, out), hi = arena.allocate(ValueLayout.JAVA_FLOAT, out);
+            lo.fill((byte) 0x7f);
+            hi.fill((byte) 0x7f);
+            blas.linearInputsTransposed(ws, xs, lo, in, out, 0, split);
+            blas.linearInputsTransposed(ws, xs, hi, in, out, split, in);
+            for (int o = 0; o < out; o++) {
+                double low = 0, high = 0;
+                for (int i = 0; i < in; i++) {
+                    double term = (double) w[o * in + i] * x[i];
+                    if (i < split) low += term;
+                    else high += term;
+                }
+                float gotLow = lo.getAtIndex(ValueLayout.JAVA_FLOAT, o), gotHigh = hi.getAtIndex(ValueLayout.JAVA_FLOAT, o);
+                assertEquals(low, gotLow, 1e-4 * (1 + Math.abs(low)), "inputs [0, " + split + ") output " + o);
+                assertEquals(high, gotHigh, 1e-4 * (1 + Math.abs(high)), "inputs [" + split + ", " + in + ") output " + o);
+            }
+            assertThrows(IllegalArgumentException.class, () -> blas.linearInputsTransposed(ws, xs, lo, in, out, 0, in + 1));
+            assertThrows(IllegalArgumentException.class, () -> blas.linearInputsTransposed(ws, xs, lo, in, out, split, split));
+            assertThrows(IllegalArgumentException.class,
+                    () -> blas.linearInputsTransposed(ws.asSlice(4), xs, lo, in, out, 0, split));
+            assertThrows(IllegalArgumentException.class,
+                    () -> blas.linearInputsTransposed(ws, xs, lo.asSlice(4), in, out, 0, split));
         }
     }
 
