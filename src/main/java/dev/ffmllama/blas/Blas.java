@@ -24,8 +24,6 @@ import java.util.OptionalInt;
  */
 public final class Blas {
     private static Blas instance; // guarded by Blas.class
-    /** Each thread's reusable sub-views for {@link #linearOutputs} (see {@link SubViews}). */
-    private static final ThreadLocal<SubViews> SUB_VIEWS = ThreadLocal.withInitial(SubViews::new);
 
     private final Path path;
     private final boolean bundled;
@@ -106,14 +104,14 @@ public final class Blas {
      * {@code o} only, with {@code W} as {@link #linear} ({@code [out, in]} rows) or, when {@code transposed},
      * as {@link #linearTransposed} ({@code Wᵀ [in, out]}: a column block of it, leading dimension {@code out}).
      * One single-threaded call on that block ({@code cblas_sgemv} for one row, {@code cblas_sgemm} for
-     * several), so threads can share a matrix by output ranges. The pointers into W and y come from this
-     * thread's {@link SubViews}: after the first call with the same operands nothing is allocated.
+     * several), so threads can share a matrix by output ranges. The pointers into W and y come from
+     * {@code views}, the calling thread's own: after the first call with the same operands nothing is allocated.
      *
      * @throws IllegalArgumentException as {@link #linear}, or if {@code [from, to)} is not a non-empty part of
      *                                  {@code [0, out)}
      */
     public void linearOutputs(boolean transposed, MemorySegment w, MemorySegment x, MemorySegment y, long rows,
-                              long in, long out, long from, long to) {
+                              long in, long out, long from, long to, SubViews views) {
         int r = blasInt("rows", rows);
         int k = blasInt("in", in);
         int n = blasInt("out", out);
@@ -124,7 +122,6 @@ public final class Blas {
         requireFloats("x", x, (long) r * k);
         requireFloats("y", y, (long) r * n);
         int m = (int) (to - from);
-        SubViews views = SUB_VIEWS.get();
         MemorySegment yPart = views.at(y, from * Float.BYTES);
         MemorySegment wPart = views.at(w, (transposed ? from : from * k) * Float.BYTES);
         if (r == 1) {
@@ -142,13 +139,14 @@ public final class Blas {
      * {@code Wᵀ [in, out]}, as {@link #linearTransposed}): {@code y[o] = Σ_{i in [from, to)} Wᵀ[i, o] · x[i]}
      * for every output {@code o}. The rows {@code [from, to)} of {@code Wᵀ} are one contiguous block, so
      * threads that share a matrix this way each stream memory of their own; the caller adds their partial
-     * {@code y}s. One {@code cblas_sgemv}; pointers into {@code wt} and {@code x} from {@link SubViews}.
+     * {@code y}s. One {@code cblas_sgemv}; pointers into {@code wt} and {@code x} from {@code views}, as
+     * {@link #linearOutputs}.
      *
      * @throws IllegalArgumentException as {@link #linear}, or if {@code [from, to)} is not a non-empty part of
      *                                  {@code [0, in)}
      */
     public void linearInputsTransposed(MemorySegment wt, MemorySegment x, MemorySegment y, long in, long out,
-                                       long from, long to) {
+                                       long from, long to, SubViews views) {
         int k = blasInt("in", in);
         int n = blasInt("out", out);
         if (from < 0 || to > in || from >= to) {
@@ -157,7 +155,6 @@ public final class Blas {
         requireFloats("weight", wt, (long) n * k);
         requireFloats("x", x, k);
         requireFloats("y", y, n);
-        SubViews views = SUB_VIEWS.get();
         cblas_h.cblas_sgemv(rowMajor, trans, (int) (to - from), n, 1.0f, views.at(wt, from * n * Float.BYTES), n,
                 views.at(x, from * Float.BYTES), 1, 0.0f, y, 1);
     }

@@ -11,11 +11,15 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>Keyed by the identity of the base segment and the offset; open addressing over plain arrays, so a
  * lookup allocates nothing. The set of (matrix, share start) pairs of a session is fixed, so after the
- * first token every lookup hits. The table grows (a one-time allocation) up to {@link #MAX_CAPACITY}
- * entries and is cleared when that is full, so segments passed once (and their closed arenas' objects)
- * are not kept for long. One instance per thread: not thread-safe.
+ * first token every lookup hits. The table grows (a one-time allocation) up to {@code MAX_CAPACITY / 2}
+ * entries and is cleared when that is full, so operands passed once are not kept for long.
+ *
+ * <p>An instance keeps the segments it has seen (and so their arenas' memory, for automatic arenas)
+ * reachable: give each thread of one piece of work its own instance and drop them with that work (a
+ * session's split matmul owns one per share), rather than keeping one per thread for the thread's life.
+ * Not thread-safe.
  */
-final class SubViews {
+public final class SubViews {
     private static final int INITIAL_CAPACITY = 256;
     private static final int MAX_CAPACITY = 1 << 14;
 
@@ -23,6 +27,10 @@ final class SubViews {
     private long[] offsets = new long[INITIAL_CAPACITY];
     private MemorySegment[] views = new MemorySegment[INITIAL_CAPACITY];
     private int size;
+
+    /** An empty table. */
+    public SubViews() {
+    }
 
     /** {@code base.asSlice(offset)}, the same object each time for the same base object and offset. */
     MemorySegment at(MemorySegment base, long offset) {

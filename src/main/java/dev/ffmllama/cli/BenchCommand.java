@@ -174,8 +174,9 @@ final class BenchCommand implements Callable<Integer> {
 
     /**
      * What ran, under the table as llama-bench prints its build: the JDK, and for the native backend the
-     * SIMD variant of our kernels and OpenBLAS's own description of itself, whose last word is the kernel
-     * family it picked for this CPU (an {@code OPENBLAS_CORETYPE} in the environment overrides that pick).
+     * SIMD variant of our kernels and OpenBLAS's own description of itself, which names the kernel family
+     * it picked for this CPU ({@code Haswell}, {@code Cooperlake}, ...; an {@code OPENBLAS_CORETYPE} in the
+     * environment overrides that pick, and is then shown too).
      */
     static String buildLine(List<Backend> backends) {
         StringBuilder line = new StringBuilder("build: JDK ").append(Runtime.version());

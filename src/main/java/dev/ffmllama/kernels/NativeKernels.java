@@ -3,6 +3,7 @@ package dev.ffmllama.kernels;
 import dev.ffmllama.bindings.kernels.ffmllama_h;
 import dev.ffmllama.bindings.kernels.ffmllama_quant_h;
 import dev.ffmllama.blas.Blas;
+import dev.ffmllama.blas.SubViews;
 import dev.ffmllama.nativelib.NativeLibrary;
 import dev.ffmllama.nativelib.NativeLibraryException;
 import dev.ffmllama.tensor.WeightType;
@@ -54,7 +55,10 @@ final class NativeKernels implements Kernels {
             ThreadLocal.withInitial(QuantizedActivations::new);
 
     private final Blas blas;
-    /** OpenBLAS threads this instance's linear layers run on (applied before each BLAS call). */
+    /**
+     * OpenBLAS threads for F32 linear layers that do not run on the pool: every one with
+     * {@code f32Threads=openblas}, else only those on segments the pool's threads cannot access.
+     */
     private final int blasThreads;
     /** Splits typed-weight (F16/BF16/Q8_0/Q4_0) matmuls over JVM threads; null for one thread. */
     private final MatmulSplit typedSplit;
@@ -75,9 +79,9 @@ final class NativeKernels implements Kernels {
     }
 
     /**
-     * @param blasThreads OpenBLAS threads for F32 {@link #matmul} (OpenBLAS's own pool)
-     * @param pool        JVM threads that split our own typed-weight matmuls by output rows (OpenBLAS
-     *                    does not do those), or null
+     * @param blasThreads OpenBLAS threads for F32 {@link #matmul} calls that do not run on {@code pool}
+     * @param pool        JVM threads that split every matmul (F32: single-threaded OpenBLAS calls on blocks;
+     *                    typed weights: our C kernels by output rows) and attention, or null
      */
     NativeKernels(int blasThreads, WorkerPool pool) {
         if (blasThreads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + blasThreads);
@@ -355,17 +359,23 @@ final class NativeKernels implements Kernels {
      * only: stories15M 247–294 → 324–388.
      */
     static final boolean F32_THREADS_FROM_POOL =
-            !"openblas".equals(System.getProperty("ffmllama.f32Threads", "pool"));
+            !"openblas".equals(System.getProperty("ffmllama.f32Threads",
+                    System.getProperty("ffmllama.decodeSplit", "pool"))); // the older name still works
 
     @Override
     public void matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
         if (f32Split != null) {
-            if (!f32Split.run(WeightType.F32, w, x, y, rows, in, out, false)) {
-                blas.useThreads(1); // too small to split: the caller alone
-                blas.linear(w, x, y, rows, in, out);
+            if (f32Split.run(WeightType.F32, w, x, y, rows, in, out, false)) {
+                blasThreadsActive = false;
+                return;
             }
-            blasThreadsActive = false;
-            return;
+            if (!ParallelRanges.worthSplittingMatmul(rows, in, out)) {
+                blas.useThreads(1); // too small to split: the caller alone
+                blasThreadsActive = false;
+                blas.linear(w, x, y, rows, in, out);
+                return;
+            }
+            // large, but on segments the pool's threads cannot access (a confined arena's): OpenBLAS's can
         }
         // OpenBLAS's thread count is process-wide: sessions with different counts each set theirs
         // (a cached comparison, no downcall, when it is already in force).
@@ -377,14 +387,17 @@ final class NativeKernels implements Kernels {
     @Override
     public void matmulTransposed(MemorySegment wt, MemorySegment x, MemorySegment y, long rows, long in, long out) {
         if (f32Split != null) {
-            boolean split = rows == 1 ? f32Split.runTransposed(wt, x, y, in, out)
-                    : f32Split.runOutputs(wt, x, y, rows, in, out);
-            if (!split) {
-                blas.useThreads(1);
-                blas.linearTransposed(wt, x, y, rows, in, out);
+            if (rows == 1 ? f32Split.runTransposed(wt, x, y, in, out) : f32Split.runOutputs(wt, x, y, rows, in, out)) {
+                blasThreadsActive = false;
+                return;
             }
-            blasThreadsActive = false;
-            return;
+            if (!ParallelRanges.worthSplittingMatmul(rows, in, out)) {
+                blas.useThreads(1); // too small to split: the caller alone
+                blasThreadsActive = false;
+                blas.linearTransposed(wt, x, y, rows, in, out);
+                return;
+            }
+            // large, but on segments the pool's threads cannot access: OpenBLAS's threads can
         }
         blas.useThreads(blasThreads);
         blasThreadsActive = blasThreads > 1;
@@ -504,6 +517,8 @@ final class NativeKernels implements Kernels {
         private boolean byInputs;
         private MemorySegment w, x, y;
         private long rows, in, out;
+        /** One table of reusable BLAS operand views per share (F32 only; see {@link SubViews}), dropped with the session. */
+        private final SubViews[] views;
         /** Shares 1.. of a split by inputs write their partial y here (share 0 writes y); grown, never shrunk. */
         private MemorySegment[] partialSums = new MemorySegment[0];
         private long partialCapacity;
@@ -512,6 +527,8 @@ final class NativeKernels implements Kernels {
             this.pool = pool;
             this.worker = pool.workerThreads()[0];
             this.blas = blas;
+            this.views = new SubViews[blas == null ? 0 : pool.threads()];
+            for (int i = 0; i < views.length; i++) views[i] = new SubViews();
         }
 
         boolean run(WeightType type, MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out,
@@ -596,9 +613,11 @@ final class NativeKernels implements Kernels {
         public void run(long from, long to) {
             if (byInputs) {
                 int share = pool.shareStartingAt(from, in);
-                blas.linearInputsTransposed(w, x, share == 0 ? y : partialSums[share - 1], in, out, from, to);
+                blas.linearInputsTransposed(w, x, share == 0 ? y : partialSums[share - 1], in, out, from, to,
+                        views[share]);
             } else if (type == WeightType.F32) {
-                if (from < to) blas.linearOutputs(transposed, w, x, y, rows, in, out, from, to);
+                if (from < to) blas.linearOutputs(transposed, w, x, y, rows, in, out, from, to,
+                        views[pool.shareStartingAt(from, out)]);
             } else if (quantizedX) {
                 q8ActMatmulColumns(type, w, x, y, rows, in, out, from, to);
             } else {

@@ -69,7 +69,7 @@ class BlasTest {
             MemorySegment xs = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
             MemorySegment ys = arena.allocate(ValueLayout.JAVA_FLOAT, (long) rows * out);
             ys.fill((byte) 0x7f);
-            blas.linearOutputs(transposed, ws, xs, ys, rows, in, out, from, to);
+            blas.linearOutputs(transposed, ws, xs, ys, rows, in, out, from, to, new SubViews());
             float[] y = ys.toArray(ValueLayout.JAVA_FLOAT);
             for (int r = 0; r < rows; r++) {
                 for (int o = 0; o < out; o++) {
@@ -83,9 +83,9 @@ class BlasTest {
                     assertEquals(expected, got, 1e-4 * (1 + Math.abs(expected)), "output " + r + "," + o);
                 }
             }
-            assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws, xs, ys, 1, in, out, 0, out + 1));
-            assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws, xs, ys, 1, in, out, 3, 3));
-            assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws.asSlice(4), xs, ys, 1, in, out, 0, 1));
+            assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws, xs, ys, 1, in, out, 0, out + 1, new SubViews()));
+            assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws, xs, ys, 1, in, out, 3, 3, new SubViews()));
+            assertThrows(IllegalArgumentException.class, () -> blas.linearOutputs(transposed, ws.asSlice(4), xs, ys, 1, in, out, 0, 1, new SubViews()));
         }
     }
 
@@ -100,14 +100,15 @@ class BlasTest {
         for (int o = 0; o < out; o++) {
             for (int i = 0; i < in; i++) wt[i * out + o] = w[o * in + i];
         }
+        SubViews views = new SubViews();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ws = arena.allocateFrom(ValueLayout.JAVA_FLOAT, wt);
             MemorySegment xs = arena.allocateFrom(ValueLayout.JAVA_FLOAT, x);
             MemorySegment lo = arena.allocate(ValueLayout.JAVA_FLOAT, out), hi = arena.allocate(ValueLayout.JAVA_FLOAT, out);
             lo.fill((byte) 0x7f);
             hi.fill((byte) 0x7f);
-            blas.linearInputsTransposed(ws, xs, lo, in, out, 0, split);
-            blas.linearInputsTransposed(ws, xs, hi, in, out, split, in);
+            blas.linearInputsTransposed(ws, xs, lo, in, out, 0, split, views);
+            blas.linearInputsTransposed(ws, xs, hi, in, out, split, in, views);
             for (int o = 0; o < out; o++) {
                 double low = 0, high = 0;
                 for (int i = 0; i < in; i++) {
@@ -119,12 +120,12 @@ class BlasTest {
                 assertEquals(low, gotLow, 1e-4 * (1 + Math.abs(low)), "inputs [0, " + split + ") output " + o);
                 assertEquals(high, gotHigh, 1e-4 * (1 + Math.abs(high)), "inputs [" + split + ", " + in + ") output " + o);
             }
-            assertThrows(IllegalArgumentException.class, () -> blas.linearInputsTransposed(ws, xs, lo, in, out, 0, in + 1));
-            assertThrows(IllegalArgumentException.class, () -> blas.linearInputsTransposed(ws, xs, lo, in, out, split, split));
+            assertThrows(IllegalArgumentException.class, () -> blas.linearInputsTransposed(ws, xs, lo, in, out, 0, in + 1, views));
+            assertThrows(IllegalArgumentException.class, () -> blas.linearInputsTransposed(ws, xs, lo, in, out, split, split, views));
             assertThrows(IllegalArgumentException.class,
-                    () -> blas.linearInputsTransposed(ws.asSlice(4), xs, lo, in, out, 0, split));
+                    () -> blas.linearInputsTransposed(ws.asSlice(4), xs, lo, in, out, 0, split, views));
             assertThrows(IllegalArgumentException.class,
-                    () -> blas.linearInputsTransposed(ws, xs, lo.asSlice(4), in, out, 0, split));
+                    () -> blas.linearInputsTransposed(ws, xs, lo.asSlice(4), in, out, 0, split, views));
         }
     }
 

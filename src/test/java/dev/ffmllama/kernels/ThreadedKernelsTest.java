@@ -179,6 +179,33 @@ class ThreadedKernelsTest {
         }
     }
 
+    /**
+     * The operand views a split keeps for its BLAS calls belong to the session's kernels: once those are
+     * closed and dropped, an automatic arena's segments that went through them can be freed.
+     */
+    @org.junit.jupiter.api.Test
+    void splitMatmulsDoNotKeepTheirOperandsReachable() throws InterruptedException {
+        java.lang.ref.WeakReference<MemorySegment> weights = useAutomaticSegmentsOnTwoThreads();
+        for (int i = 0; i < 50 && weights.get() != null; i++) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertSame(null, weights.get(), "the weight segment is still reachable after its session was closed");
+    }
+
+    private static java.lang.ref.WeakReference<MemorySegment> useAutomaticSegmentsOnTwoThreads() {
+        int in = 512, out = 512;
+        Arena auto = Arena.ofAuto();
+        MemorySegment wt = TestData.segment(auto, TestData.random(in * out, 0, 1, 5));
+        MemorySegment x = TestData.segment(auto, TestData.random(in, 0, 1, 6));
+        MemorySegment y = auto.allocate((long) out * Float.BYTES, 64);
+        try (SessionKernels k = Backend.NATIVE.kernels(2)) {
+            k.kernels().matmulTransposed(wt, x, y, 1, in, out); // split by inputs
+            k.kernels().matmul(wt, x, y, 1, in, out);           // split by outputs
+        }
+        return new java.lang.ref.WeakReference<>(wt);
+    }
+
     private static float[] matmulTransposed(Kernels k, float[] wt, float[] x, int rows, int in, int out) {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment y = arena.allocate((long) rows * out * Float.BYTES, 64);
