@@ -40,13 +40,8 @@ import picocli.CommandLine.Option;
 final class BenchCommand implements Callable<Integer> {
     private static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    /**
-     * Warm-up runs go on (at least {@value #MIN_WARMUP_RUNS}) until this much time was spent warming a
-     * configuration: C2 needs a few seconds for the vector kernels (before that they box vectors).
-     */
-    private static final long MIN_WARMUP_NANOS = 3_000_000_000L;
+    /** Uncounted warm-up runs per configuration: at least this many, and at least {@code --warmup} seconds. */
     private static final int MIN_WARMUP_RUNS = 2;
-    private static final int MAX_WARMUP_RUNS = 50;
     /** Name prefix of the worker threads {@code Backend.kernels(int)} starts. */
     private static final String WORKER_THREAD_PREFIX = "ffm-llama-";
 
@@ -70,6 +65,14 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--repeat", paramLabel = "R", defaultValue = "5", description = "measured runs per test (default ${DEFAULT-VALUE})")
     int repeat;
+
+    /**
+     * Seconds of uncounted runs before each measurement (at least {@value #MIN_WARMUP_RUNS} runs): C2 needs a
+     * few seconds before the vector kernels stop boxing vectors, on the session's worker threads too.
+     */
+    @Option(names = "--warmup", paramLabel = "S", defaultValue = "3",
+            description = "seconds of uncounted warm-up runs per test, at least 2 runs (default ${DEFAULT-VALUE})")
+    double warmupSeconds;
 
     @Option(names = "--json", description = "print the results as JSON instead of a table")
     boolean json;
@@ -113,6 +116,9 @@ final class BenchCommand implements Callable<Integer> {
         if (generatedTokens < 0) throw new UserException("-n must be >= 0, got " + generatedTokens);
         if (promptTokens == 0 && generatedTokens == 0) throw new UserException("-p and -n are both 0: nothing to measure");
         if (repeat < 1) throw new UserException("--repeat must be >= 1, got " + repeat);
+        if (!(warmupSeconds >= 0) || warmupSeconds > 3600) {
+            throw new UserException("--warmup must be between 0 and 3600 seconds, got " + warmupSeconds);
+        }
         for (int t : threadCounts) if (t < 1) throw new UserException("--threads must be >= 1, got " + t);
         List<Backend> backends = new ArrayList<>();
         for (String name : backendNames) {
@@ -257,8 +263,11 @@ final class BenchCommand implements Callable<Integer> {
         GenerationLimits limits = new GenerationLimits(newTokens, false);
         TokenListener ignore = (token, position) -> true;
         long warmStart = System.nanoTime();
-        for (int w = 0; w < MAX_WARMUP_RUNS
-                && (w < MIN_WARMUP_RUNS || System.nanoTime() - warmStart < MIN_WARMUP_NANOS); w++) {
+        // bounded by time, not by a count of runs: a short run (-n 16 on stories260K: ~1 ms) needs
+        // thousands of repetitions before C2 has compiled every path, on the workers too (capped at 50
+        // runs, vector 2-thread pp16 still allocated 155 KB per token in interpreted Vector API code)
+        long warmNanos = (long) (warmupSeconds * 1e9);
+        for (int w = 0; w < MIN_WARMUP_RUNS || System.nanoTime() - warmStart < warmNanos; w++) {
             session.generate(prompt, limits, ignore);
         }
     }

@@ -15,7 +15,7 @@ class BenchCommandTest {
     @Test
     void tablePrintsOneRowPerBackendThreadsAndTest() {
         CliRunner.Result r = CliRunner.run("bench", "--model", MODEL, "-p", "16", "-n", "8", "--threads", "1,2",
-                "--backend", "java,vector", "--repeat", "2");
+                "--backend", "java,vector", "--repeat", "2", "--warmup", "0");
         assertEquals(0, r.exitCode(), r.err());
         String[] lines = r.out().strip().split("\n");
         assertEquals(2 + 2 * 2 * 2 + 1, lines.length, r.out()); // header, rule, 8 results, build line
@@ -40,7 +40,7 @@ class BenchCommandTest {
     @Test
     void tableNamesTheNativeKernelsAndBlasThatRan() {
         CliRunner.Result r = CliRunner.run("bench", "--model", MODEL, "-p", "0", "-n", "4", "--backend", "native",
-                "--repeat", "1", "--no-progress");
+                "--repeat", "1", "--no-progress", "--warmup", "0");
         assertEquals(0, r.exitCode(), r.err());
         String[] lines = r.out().strip().split("\n");
         String build = lines[lines.length - 1];
@@ -50,7 +50,7 @@ class BenchCommandTest {
     @Test
     void jsonHasEveryField() {
         CliRunner.Result r = CliRunner.run("bench", "--model", MODEL, "-p", "0", "-n", "4", "--backend", "native",
-                "--repeat", "1", "--json", "--no-progress");
+                "--repeat", "1", "--json", "--no-progress", "--warmup", "0");
         assertEquals(0, r.exitCode(), r.err());
         assertEquals("", r.err());
         String json = r.out();
@@ -68,6 +68,7 @@ class BenchCommandTest {
         assertBad("nothing to measure", "bench", "--model", MODEL, "-p", "0", "-n", "0");
         assertBad("context is 512", "bench", "--model", MODEL, "-n", "4000");
         assertBad("does not exist", "bench", "--model", "/nonexistent/model.bin");
+        assertBad("--warmup must be between 0 and 3600 seconds", "bench", "--model", MODEL, "--warmup", "-1");
     }
 
     @Test

@@ -45,7 +45,7 @@ class LayoutCliTest {
     void benchLayoutsComparesEachLayoutWithTheDefault(@TempDir Path dir) throws Exception {
         Path png = dir.resolve("layouts.png");
         CliRunner.Result r = CliRunner.run("bench", "--model", MODEL, "--backend", "java", "-p", "8", "-n", "4",
-                "--repeat", "1", "--no-progress", "--layouts", "qkv=fused;kv=head-major,kv-type=f16", "--chart",
+                "--repeat", "1", "--warmup", "0", "--no-progress", "--layouts", "qkv=fused;kv=head-major,kv-type=f16", "--chart",
                 png.toString());
         assertEquals(0, r.exitCode(), r.err());
         String[] lines = r.out().strip().split("\n");
