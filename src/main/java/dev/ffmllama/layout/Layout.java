@@ -22,7 +22,8 @@ import java.util.Map;
  *                  gives each backend the order its kernels stream fastest: native sessions get transposed
  *                  copies of the F32 matrices, made when the first native session opens (OpenBLAS's
  *                  {@code sgemv_n} kernel outruns its {@code sgemv_t}: 1.3–2× decode on this project's
- *                  machines), while the Java backends read the rows in place
+ *                  machines), while the Java backends read the rows, in place or, where the file leaves an F32
+ *                  matrix off a 64-byte boundary, from an aligned copy made when the first Java session opens
  * @param kv        {@code kv=token-major|head-major}: a layer's KV cache as {@code [pos][kvDim]} or
  *                  {@code [kvHead][pos][headSize]}
  * @param kvType    {@code kv-type=f32|f16}: KV cache elements ({@link WeightType#F32} or {@link WeightType#F16})
