@@ -185,6 +185,15 @@ public final class Blas {
         return hasOpenblasExtras ? cblas_h.openblas_get_config().getString(0) : "unknown";
     }
 
+    /**
+     * The kernel family forced by an {@code OPENBLAS_CORETYPE} environment variable (OpenBLAS reads it when
+     * the library loads, overriding its own pick for the CPU), if one is set.
+     */
+    public static java.util.Optional<String> coretypeOverride() {
+        String coretype = System.getenv("OPENBLAS_CORETYPE");
+        return coretype == null || coretype.isBlank() ? java.util.Optional.empty() : java.util.Optional.of(coretype.strip());
+    }
+
     /** The library file in use. */
     public Path libraryPath() {
         return path;

@@ -189,8 +189,7 @@ final class BenchCommand implements Callable<Integer> {
         if (backends.contains(Backend.NATIVE)) {
             line.append("; native kernels ").append(dev.ffmllama.nativelib.NativeLibrary.load().kernelVariant())
                     .append("; BLAS ").append(dev.ffmllama.blas.Blas.get().config().strip());
-            String coretype = System.getenv("OPENBLAS_CORETYPE");
-            if (coretype != null && !coretype.isBlank()) line.append(" (OPENBLAS_CORETYPE=").append(coretype).append(")");
+            dev.ffmllama.blas.Blas.coretypeOverride().ifPresent(c -> line.append(" (OPENBLAS_CORETYPE=").append(c).append(")"));
         }
         if (backends.contains(Backend.VECTOR)) {
             line.append("; vector lanes ").append(jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize())

@@ -97,9 +97,8 @@ public final class InfoCommand implements Callable<Integer> {
         Blas blas = Blas.get();
         out.printf("BLAS library:     %s%s%n", blas.libraryPath(),
                 blas.isBundled() ? " (bundled OpenBLAS)" : " (from ffmllama.blas / FFM_LLAMA_BLAS)");
-        String coretype = System.getenv("OPENBLAS_CORETYPE");
-        out.printf("BLAS config:      %s%s%n", blas.config().strip(), coretype == null || coretype.isBlank() ? ""
-                : " (kernels forced by OPENBLAS_CORETYPE=" + coretype + " in the environment)");
+        out.printf("BLAS config:      %s%s%n", blas.config().strip(), Blas.coretypeOverride()
+                .map(c -> " (kernels forced by OPENBLAS_CORETYPE=" + c + " in the environment)").orElse(""));
         out.printf("BLAS threads:     %s%n", blas.threads().isPresent()
                 ? Integer.toString(blas.threads().getAsInt()) : "unknown");
     }

@@ -364,44 +364,36 @@ final class NativeKernels implements Kernels {
 
     @Override
     public void matmul(MemorySegment w, MemorySegment x, MemorySegment y, long rows, long in, long out) {
-        if (f32Split != null) {
-            if (f32Split.run(WeightType.F32, w, x, y, rows, in, out, false)) {
-                blasThreadsActive = false;
-                return;
-            }
-            if (!ParallelRanges.worthSplittingMatmul(rows, in, out)) {
-                blas.useThreads(1); // too small to split: the caller alone
-                blasThreadsActive = false;
-                blas.linear(w, x, y, rows, in, out);
-                return;
-            }
-            // large, but on segments the pool's threads cannot access (a confined arena's): OpenBLAS's can
+        if (f32Split != null && f32Split.run(WeightType.F32, w, x, y, rows, in, out, false)) {
+            blasThreadsActive = false;
+            return;
         }
-        // OpenBLAS's thread count is process-wide: sessions with different counts each set theirs
-        // (a cached comparison, no downcall, when it is already in force).
-        blas.useThreads(blasThreads);
-        blasThreadsActive = blasThreads > 1;
+        useOpenBlasThreadsFor(rows, in, out);
         blas.linear(w, x, y, rows, in, out);
     }
 
     @Override
     public void matmulTransposed(MemorySegment wt, MemorySegment x, MemorySegment y, long rows, long in, long out) {
-        if (f32Split != null) {
-            if (rows == 1 ? f32Split.runTransposed(wt, x, y, in, out) : f32Split.runOutputs(wt, x, y, rows, in, out)) {
-                blasThreadsActive = false;
-                return;
-            }
-            if (!ParallelRanges.worthSplittingMatmul(rows, in, out)) {
-                blas.useThreads(1); // too small to split: the caller alone
-                blasThreadsActive = false;
-                blas.linearTransposed(wt, x, y, rows, in, out);
-                return;
-            }
-            // large, but on segments the pool's threads cannot access: OpenBLAS's threads can
+        if (f32Split != null && (rows == 1 ? f32Split.runTransposed(wt, x, y, in, out)
+                : f32Split.runOutputs(wt, x, y, rows, in, out))) {
+            blasThreadsActive = false;
+            return;
         }
-        blas.useThreads(blasThreads);
-        blasThreadsActive = blasThreads > 1;
+        useOpenBlasThreadsFor(rows, in, out);
         blas.linearTransposed(wt, x, y, rows, in, out);
+    }
+
+    /**
+     * Sets OpenBLAS's thread count for an F32 call that the pool did not take. Without a pool split (one
+     * thread, or {@code f32Threads=openblas}): this session's count. With one: a call too small to split
+     * stays on the caller alone; a large one (on segments the pool's threads cannot access, a confined
+     * arena's) gets OpenBLAS's threads. OpenBLAS's count is process-wide: sessions with different counts
+     * each set theirs (a cached comparison, no downcall, when it is already in force).
+     */
+    private void useOpenBlasThreadsFor(long rows, long in, long out) {
+        int threads = f32Split != null && !ParallelRanges.worthSplittingMatmul(rows, in, out) ? 1 : blasThreads;
+        blas.useThreads(threads);
+        blasThreadsActive = threads > 1;
     }
 
     @Override
@@ -544,10 +536,7 @@ final class NativeKernels implements Kernels {
             if (in < (long) MIN_INPUTS_PER_SHARE * pool.threads()) {
                 return split(WeightType.F32, true, wt, x, y, 1, in, out, false);
             }
-            if (!ParallelRanges.worthSplittingMatmul(1, in, out) || !wt.isAccessibleBy(worker)
-                    || !x.isAccessibleBy(worker) || !y.isAccessibleBy(worker)) {
-                return false;
-            }
+            if (!worthSplittingAndShared(1, in, out, wt, x, y)) return false;
             ensurePartialSums(out);
             blas.useThreads(1); // the pool's threads are the parallelism
             arm(WeightType.F32, true, wt, x, y, 1, in, out, false);
@@ -586,14 +575,18 @@ final class NativeKernels implements Kernels {
 
         private boolean split(WeightType type, boolean transposed, MemorySegment w, MemorySegment x, MemorySegment y,
                               long rows, long in, long out, boolean quantizedX) {
-            if (!ParallelRanges.worthSplittingMatmul(rows, in, out) || !w.isAccessibleBy(worker)
-                    || !x.isAccessibleBy(worker) || !y.isAccessibleBy(worker)) {
-                return false;
-            }
+            if (!worthSplittingAndShared(rows, in, out, w, x, y)) return false;
             if (type == WeightType.F32) blas.useThreads(1); // the pool's threads are the parallelism
             arm(type, transposed, w, x, y, rows, in, out, quantizedX);
             pool.run(this, out);
             return true;
+        }
+
+        /** Large enough to pay for the handoff, and on segments the workers may access. */
+        private boolean worthSplittingAndShared(long rows, long in, long out, MemorySegment w, MemorySegment x,
+                                                MemorySegment y) {
+            return ParallelRanges.worthSplittingMatmul(rows, in, out) && w.isAccessibleBy(worker)
+                    && x.isAccessibleBy(worker) && y.isAccessibleBy(worker);
         }
 
         private void arm(WeightType type, boolean transposed, MemorySegment w, MemorySegment x, MemorySegment y,

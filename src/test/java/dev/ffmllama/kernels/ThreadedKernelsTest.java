@@ -151,16 +151,13 @@ class ThreadedKernelsTest {
                 {16, 288, 768}};
         for (int[] s : shapes) {
             int rows = s[0], in = s[1], out = s[2];
-            float[] wt = TestData.random(in * out, 0, 1, out + 3 * in); // Wᵀ [in, out]
-            float[] x = TestData.random(rows * in, 0, 1, rows + 1);
-            double[] exact = new double[rows * out];
-            for (int r = 0; r < rows; r++) {
-                for (int o = 0; o < out; o++) {
-                    double sum = 0;
-                    for (int i = 0; i < in; i++) sum += (double) x[r * in + i] * wt[i * out + o];
-                    exact[r * out + o] = sum;
-                }
+            float[] w = TestData.random(out * in, 0, 1, out + 3 * in); // W [out, in]
+            float[] wt = new float[in * out];                           // Wᵀ [in, out], what the kernels read
+            for (int o = 0; o < out; o++) {
+                for (int i = 0; i < in; i++) wt[i * out + o] = w[o * in + i];
             }
+            float[] x = TestData.random(rows * in, 0, 1, rows + 1);
+            double[] exact = Reference.matmul(w, x, rows, in, out);
             // float32 sums of `in` products of N(0, 1) values: the rounding error grows with in (and the
             // Java backends accumulate in one order, OpenBLAS in blocks)
             double atol = 2e-7 * in;
